@@ -1,0 +1,33 @@
+/*
+ * api.h — the HTTP handlers, one section per api_*.c file. Handlers parse
+ * and validate input (validate.h), call their domain module, and answer.
+ * They are listed, with their permissions, in the route table (routes.c).
+ */
+#ifndef WHISTLE_API_H
+#define WHISTLE_API_H
+
+#include "router.h"
+
+/* api_core.c — operations, auth, users, tokens, audit */
+void h_healthz(http_req *r, http_resp *w);
+void h_metrics(http_req *r, http_resp *w);
+void h_ping(http_req *r, http_resp *w);
+void h_version(http_req *r, http_resp *w);
+void h_login(http_req *r, http_resp *w);
+void h_logout(http_req *r, http_resp *w);
+void h_me(http_req *r, http_resp *w);
+void h_users_list(http_req *r, http_resp *w);
+void h_users_create(http_req *r, http_resp *w);
+void h_users_get(http_req *r, http_resp *w);
+void h_users_password(http_req *r, http_resp *w);
+void h_users_lock(http_req *r, http_resp *w);
+void h_users_unlock(http_req *r, http_resp *w);
+void h_tokens_list(http_req *r, http_resp *w);
+void h_tokens_issue(http_req *r, http_resp *w);
+void h_tokens_revoke(http_req *r, http_resp *w);
+void h_audit_list(http_req *r, http_resp *w);
+void h_test_clock(http_req *r, http_resp *w);
+void h_departments_list(http_req *r, http_resp *w);
+void h_departments_create(http_req *r, http_resp *w);
+
+#endif

@@ -1,0 +1,653 @@
+/*
+ * store.c — SQLite behind the store interface: WAL, a pool of readers, one
+ * writer thread with group commit, cached prepared statements, migrations.
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assets.h"
+#include "clock.h"
+#include "log.h"
+
+#define STMT_CACHE 128     /* slots per connection (open addressing) */
+#define MAX_BATCH 512      /* write jobs per transaction */
+#define MAX_READERS 64
+
+struct db_stmt {
+    char *sql;       /* cache key (cached statements only) */
+    sqlite3_stmt *st;
+    db *d;
+    int cached;      /* 0: a one-off wrapper, freed by db_done */
+};
+
+struct db {
+    sqlite3 *h;
+    store *owner;
+    struct db_stmt cache[STMT_CACHE];
+    int last_rc;
+};
+
+struct write_job {
+    store_write_fn fn;
+    void *ctx;
+    int rc;
+    int done;
+    struct write_job *next;
+};
+
+struct store {
+    char *path;
+    /* reader pool */
+    pthread_mutex_t pool_mu;
+    db *idle[MAX_READERS];
+    int n_idle;
+    /* writer */
+    db *writer;
+    pthread_t writer_thread;
+    pthread_mutex_t mu;
+    pthread_cond_t job_cv;  /* a job was queued */
+    pthread_cond_t done_cv; /* a batch finished */
+    struct write_job *head, *tail;
+    int stopping;
+    int schema_version;
+    _Atomic uint64_t write_jobs, write_batches, write_ns, read_ns, reads;
+};
+
+/* ---- connections ---------------------------------------------------- */
+
+static int db_open_conn(store *st, int writer, db **out, werr *e)
+{
+    db *d = calloc(1, sizeof *d);
+    if (!d)
+        return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+    d->owner = st;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(st->path, &d->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        werr_set(e, W_EINTERNAL, "database_open", "cannot open database %s: %s", st->path,
+                 d->h ? sqlite3_errmsg(d->h) : sqlite3_errstr(rc));
+        sqlite3_close(d->h);
+        free(d);
+        return W_EINTERNAL;
+    }
+    sqlite3_busy_timeout(d->h, 10000);
+    sqlite3_extended_result_codes(d->h, 1);
+    const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                                   "PRAGMA cache_size=-65536;"
+                                 : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                                   "PRAGMA cache_size=-16384; PRAGMA query_only=ON;";
+    char *msg = NULL;
+    if (sqlite3_exec(d->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        werr_set(e, W_EINTERNAL, "database_open", "cannot configure database %s: %s", st->path,
+                 msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(d->h);
+        free(d);
+        return W_EINTERNAL;
+    }
+    *out = d;
+    return WOK;
+}
+
+static void db_close_conn(db *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (d->cache[i].st) {
+            sqlite3_finalize(d->cache[i].st);
+            free(d->cache[i].sql);
+        }
+    }
+    sqlite3_close(d->h);
+    free(d);
+}
+
+db *store_reader(store *st)
+{
+    db *d = NULL;
+    pthread_mutex_lock(&st->pool_mu);
+    if (st->n_idle > 0)
+        d = st->idle[--st->n_idle];
+    pthread_mutex_unlock(&st->pool_mu);
+    if (!d) {
+        werr e;
+        if (db_open_conn(st, 0, &d, &e) != WOK) {
+            log_error(NULL, "%s", e.message);
+            return NULL;
+        }
+    }
+    atomic_fetch_add(&st->reads, 1);
+    return d;
+}
+
+void store_release(store *st, db *d)
+{
+    if (!d)
+        return;
+    /* A reader must not keep a read transaction open in the pool. */
+    if (!sqlite3_get_autocommit(d->h))
+        sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&st->pool_mu);
+    if (st->n_idle < MAX_READERS) {
+        st->idle[st->n_idle++] = d;
+        d = NULL;
+    }
+    pthread_mutex_unlock(&st->pool_mu);
+    db_close_conn(d);
+}
+
+/* ---- statements ----------------------------------------------------- */
+
+static unsigned hash_sql(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The cached statement for sql, or a fresh one (cached when a slot is
+ * free). A statement that is already stepping (nested use) is never handed
+ * out twice: the caller gets a one-off, finalized by db_done. */
+static db_stmt *stmt_get(db *d, const char *sql)
+{
+    unsigned h = hash_sql(sql);
+    int free_slot = -1;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        db_stmt *c = &d->cache[(h + (unsigned)i) % STMT_CACHE];
+        if (!c->st) {
+            free_slot = (int)((h + (unsigned)i) % STMT_CACHE);
+            break;
+        }
+        if (strcmp(c->sql, sql) == 0) {
+            if (sqlite3_stmt_busy(c->st))
+                break;
+            return c;
+        }
+    }
+    sqlite3_stmt *s = NULL;
+    unsigned flags = free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0;
+    d->last_rc = sqlite3_prepare_v3(d->h, sql, -1, flags, &s, NULL);
+    if (d->last_rc != SQLITE_OK) {
+        log_error(NULL, "sql prepare failed: %s in: %.200s", sqlite3_errmsg(d->h), sql);
+        return NULL;
+    }
+    if (free_slot >= 0) {
+        char *copy = strdup(sql);
+        if (copy) {
+            db_stmt *c = &d->cache[free_slot];
+            c->sql = copy;
+            c->st = s;
+            c->d = d;
+            c->cached = 1;
+            return c;
+        }
+    }
+    db_stmt *one = calloc(1, sizeof *one);
+    if (!one) {
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    one->st = s;
+    one->d = d;
+    return one;
+}
+
+static db_stmt *db_vquery(db *d, const char *sql, const char *types, va_list ap)
+{
+    db_stmt *w = stmt_get(d, sql);
+    if (!w)
+        return NULL;
+    sqlite3_stmt *s = w->st;
+    int n = sqlite3_bind_parameter_count(s);
+    int want = types ? (int)strlen(types) : 0;
+    if (n != want) {
+        log_error(NULL, "sql bind count %d != %d in: %.200s", want, n, sql);
+        db_done(w);
+        return NULL;
+    }
+    for (int i = 0; i < want; i++) {
+        int rc = SQLITE_OK;
+        switch (types[i]) {
+        case 'i': rc = sqlite3_bind_int(s, i + 1, va_arg(ap, int)); break;
+        case 'I': rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t)); break;
+        case 'd': rc = sqlite3_bind_double(s, i + 1, va_arg(ap, double)); break;
+        case 't': {
+            const char *v = va_arg(ap, const char *);
+            rc = v ? sqlite3_bind_text(s, i + 1, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i + 1);
+            break;
+        }
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            int len = va_arg(ap, int);
+            rc = p ? sqlite3_bind_blob(s, i + 1, p, len, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i + 1);
+            break;
+        }
+        case 'n': rc = sqlite3_bind_null(s, i + 1); break;
+        default:
+            log_error(NULL, "sql bind type '%c' unknown", types[i]);
+            rc = SQLITE_MISUSE;
+        }
+        if (rc != SQLITE_OK) {
+            db_done(w);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+db_stmt *db_query(db *d, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    db_stmt *s = db_vquery(d, sql, types, ap);
+    va_end(ap);
+    return s;
+}
+
+int db_step(db_stmt *s)
+{
+    int rc = sqlite3_step(s->st);
+    s->d->last_rc = rc;
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE)
+        return DB_DONE;
+    log_warn(NULL, "sql step: %s in: %.200s", sqlite3_errmsg(s->d->h), sqlite3_sql(s->st));
+    return DB_ERROR;
+}
+
+void db_done(db_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    if (!s->cached) {
+        sqlite3_finalize(s->st);
+        free(s);
+    }
+}
+
+int db_exec(db *d, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    db_stmt *s = db_vquery(d, sql, types, ap);
+    va_end(ap);
+    if (!s)
+        return W_EINTERNAL;
+    int rc = sqlite3_step(s->st);
+    int out = WOK;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        out = WOK;
+    } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        out = W_ECONFLICT;
+    } else {
+        log_warn(NULL, "sql exec: %s in: %.200s", sqlite3_errmsg(d->h), sql);
+        out = W_EINTERNAL;
+    }
+    db_done(s);
+    d->last_rc = rc;
+    return out;
+}
+
+int db_col_int(db_stmt *s, int col) { return sqlite3_column_int(s->st, col); }
+int64_t db_col_int64(db_stmt *s, int col) { return sqlite3_column_int64(s->st, col); }
+double db_col_double(db_stmt *s, int col) { return sqlite3_column_double(s->st, col); }
+const char *db_col_text(db_stmt *s, int col)
+{
+    return (const char *)sqlite3_column_text(s->st, col);
+}
+const void *db_col_blob(db_stmt *s, int col, int *len)
+{
+    const void *p = sqlite3_column_blob(s->st, col);
+    if (len)
+        *len = sqlite3_column_bytes(s->st, col);
+    return p;
+}
+int db_col_is_null(db_stmt *s, int col)
+{
+    return sqlite3_column_type(s->st, col) == SQLITE_NULL;
+}
+int db_col_count(db_stmt *s) { return sqlite3_column_count(s->st); }
+const char *db_col_name(db_stmt *s, int col) { return sqlite3_column_name(s->st, col); }
+int64_t db_last_id(db *d) { return sqlite3_last_insert_rowid(d->h); }
+int db_changes(db *d) { return sqlite3_changes(d->h); }
+int db_last_was_constraint(db *d) { return (sqlite3_extended_errcode(d->h) & 0xff) == SQLITE_CONSTRAINT; }
+const char *db_errmsg(db *d) { return sqlite3_errmsg(d->h); }
+
+
+/* ---- writer: group commit ------------------------------------------- */
+
+static int exec_simple(db *d, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(d->h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error(NULL, "sql: %s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return W_EINTERNAL;
+    }
+    return WOK;
+}
+
+/* Runs one batch of jobs in one transaction. Each job gets a savepoint so
+ * that its failure undoes only its own changes. */
+static void run_batch(store *st, struct write_job *batch)
+{
+    db *d = st->writer;
+    int64_t t0 = clock_mono_ns();
+    int rc = exec_simple(d, "BEGIN IMMEDIATE");
+    for (struct write_job *j = batch; j; j = j->next) {
+        if (rc != WOK) {
+            j->rc = W_EINTERNAL;
+            continue;
+        }
+        if (exec_simple(d, "SAVEPOINT job") != WOK) {
+            j->rc = W_EINTERNAL;
+            continue;
+        }
+        j->rc = j->fn(d, j->ctx);
+        if (j->rc != WOK)
+            exec_simple(d, "ROLLBACK TO job");
+        exec_simple(d, "RELEASE job");
+    }
+    if (rc == WOK && exec_simple(d, "COMMIT") != WOK) {
+        exec_simple(d, "ROLLBACK");
+        for (struct write_job *j = batch; j; j = j->next)
+            j->rc = W_EINTERNAL;
+    }
+    atomic_fetch_add(&st->write_ns, (uint64_t)(clock_mono_ns() - t0));
+    atomic_fetch_add(&st->write_batches, 1);
+}
+
+static void *writer_main(void *arg)
+{
+    store *st = arg;
+    pthread_mutex_lock(&st->mu);
+    for (;;) {
+        while (!st->head && !st->stopping)
+            pthread_cond_wait(&st->job_cv, &st->mu);
+        if (!st->head && st->stopping)
+            break;
+        /* take up to MAX_BATCH queued jobs */
+        struct write_job *batch = st->head, *last = st->head;
+        int n = 1;
+        while (last->next && n < MAX_BATCH) {
+            last = last->next;
+            n++;
+        }
+        st->head = last->next;
+        if (!st->head)
+            st->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&st->mu);
+
+        run_batch(st, batch);
+
+        pthread_mutex_lock(&st->mu);
+        for (struct write_job *j = batch; j; j = j->next)
+            j->done = 1;
+        atomic_fetch_add(&st->write_jobs, (uint64_t)n);
+        pthread_cond_broadcast(&st->done_cv);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return NULL;
+}
+
+int store_write(store *st, store_write_fn fn, void *ctx)
+{
+    struct write_job job = {fn, ctx, WOK, 0, NULL};
+    pthread_mutex_lock(&st->mu);
+    if (st->stopping) {
+        pthread_mutex_unlock(&st->mu);
+        return W_EBUSY;
+    }
+    if (st->tail)
+        st->tail->next = &job;
+    else
+        st->head = &job;
+    st->tail = &job;
+    pthread_cond_signal(&st->job_cv);
+    while (!job.done)
+        pthread_cond_wait(&st->done_cv, &st->mu);
+    pthread_mutex_unlock(&st->mu);
+    return job.rc;
+}
+
+/* ---- migrations ----------------------------------------------------- */
+
+/* Migrations are the embedded assets named sql/NNN_*.sql, applied in
+ * order; NNN is the schema version each one brings the database to. */
+static int migration_version(const char *name)
+{
+    if (strncmp(name, "sql/", 4) != 0)
+        return -1;
+    const char *p = name + 4;
+    int v = 0, nd = 0;
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (*p++ - '0');
+        nd++;
+    }
+    return (nd == 3 && *p == '_') ? v : -1;
+}
+
+int store_schema_latest(void)
+{
+    int latest = 0;
+    for (const struct asset *a = assets; a->name; a++) {
+        int v = migration_version(a->name);
+        if (v > latest)
+            latest = v;
+    }
+    return latest;
+}
+
+static int read_version(db *d, int *version)
+{
+    *version = 0;
+    db_stmt *s = db_query(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                             "'schema_migrations'", "");
+    if (!s)
+        return W_EINTERNAL;
+    int has = db_step(s) == DB_ROW && db_col_int(s, 0) > 0;
+    db_done(s);
+    if (!has)
+        return WOK;
+    s = db_query(d, "SELECT coalesce(max(version), 0) FROM schema_migrations", "");
+    if (!s)
+        return W_EINTERNAL;
+    if (db_step(s) == DB_ROW)
+        *version = db_col_int(s, 0);
+    db_done(s);
+    return WOK;
+}
+
+static int migrate(store *st, werr *e)
+{
+    db *d = st->writer;
+    int current;
+    if (exec_simple(d, "BEGIN IMMEDIATE") != WOK)
+        return werr_set(e, W_EINTERNAL, "migration_failed", "cannot lock database for migration");
+    if (read_version(d, &current) != WOK) {
+        exec_simple(d, "ROLLBACK");
+        return werr_set(e, W_EINTERNAL, "migration_failed", "cannot read schema version");
+    }
+    int latest = store_schema_latest();
+    if (current > latest) {
+        exec_simple(d, "ROLLBACK");
+        return werr_set(e, W_ECONFLICT, "database_too_new",
+                        "database %s is at schema version %d but this whistle binary knows only "
+                        "up to %d: upgrade whistle (or restore a backup made by this version)",
+                        st->path, current, latest);
+    }
+    for (int v = current + 1; v <= latest; v++) {
+        const struct asset *m = NULL;
+        for (const struct asset *a = assets; a->name; a++)
+            if (migration_version(a->name) == v)
+                m = a;
+        if (!m) {
+            exec_simple(d, "ROLLBACK");
+            return werr_set(e, W_EINTERNAL, "migration_missing", "migration %03d is missing", v);
+        }
+        char *msg = NULL;
+        if (sqlite3_exec(d->h, (const char *)m->data, NULL, NULL, &msg) != SQLITE_OK) {
+            werr_set(e, W_EINTERNAL, "migration_failed", "migration %s failed: %s", m->name,
+                     msg ? msg : "?");
+            sqlite3_free(msg);
+            exec_simple(d, "ROLLBACK");
+            return W_EINTERNAL;
+        }
+        char when[32];
+        clock_format(clock_now(), when);
+        if (db_exec(d, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    "itt", v, m->name, when) != WOK) {
+            exec_simple(d, "ROLLBACK");
+            return werr_set(e, W_EINTERNAL, "migration_failed", "cannot record migration %s",
+                            m->name);
+        }
+        log_info(NULL, "applied migration %s", m->name);
+    }
+    if (exec_simple(d, "COMMIT") != WOK)
+        return werr_set(e, W_EINTERNAL, "migration_failed", "cannot commit migrations");
+    st->schema_version = latest;
+    return WOK;
+}
+
+/* ---- open / close --------------------------------------------------- */
+
+int store_open(const char *path, store **out, werr *e)
+{
+    store *st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(path))) {
+        free(st);
+        return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    pthread_mutex_init(&st->pool_mu, NULL);
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->job_cv, NULL);
+    pthread_cond_init(&st->done_cv, NULL);
+    int rc = db_open_conn(st, 1, &st->writer, e);
+    if (rc == WOK)
+        rc = migrate(st, e);
+    if (rc == WOK && pthread_create(&st->writer_thread, NULL, writer_main, st) != 0)
+        rc = werr_set(e, W_EINTERNAL, "thread", "cannot start writer thread");
+    if (rc != WOK) {
+        db_close_conn(st->writer);
+        free(st->path);
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return WOK;
+}
+
+void store_close(store *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->mu);
+    st->stopping = 1;
+    pthread_cond_broadcast(&st->job_cv);
+    pthread_mutex_unlock(&st->mu);
+    pthread_join(st->writer_thread, NULL);
+    for (int i = 0; i < st->n_idle; i++)
+        db_close_conn(st->idle[i]);
+    /* Fold the WAL back into the main file so that a copied .db is whole. */
+    sqlite3_wal_checkpoint_v2(st->writer->h, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    db_close_conn(st->writer);
+    pthread_mutex_destroy(&st->pool_mu);
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->job_cv);
+    pthread_cond_destroy(&st->done_cv);
+    free(st->path);
+    free(st);
+}
+
+const char *store_path(const store *st)
+{
+    return st->path;
+}
+
+int store_schema_version(store *st)
+{
+    return st->schema_version;
+}
+
+int store_backup(store *st, const char *path, werr *e)
+{
+    sqlite3 *dst = NULL;
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.partial", path) >= (int)sizeof tmp)
+        return werr_set(e, W_EINVALID, "bad_path", "backup path too long");
+    remove(tmp);
+    if (sqlite3_open(tmp, &dst) != SQLITE_OK) {
+        werr_set(e, W_EINTERNAL, "backup_failed", "cannot create %s: %s", tmp, sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        return W_EINTERNAL;
+    }
+    db *src = store_reader(st);
+    if (!src) {
+        sqlite3_close(dst);
+        return werr_set(e, W_EINTERNAL, "backup_failed", "cannot open source database");
+    }
+    /* Copy in one step: in WAL mode the reader's snapshot is consistent and
+     * writers carry on meanwhile. */
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->h, "main");
+    int rc = SQLITE_ERROR;
+    if (b) {
+        rc = sqlite3_backup_step(b, -1);
+        sqlite3_backup_finish(b);
+    }
+    store_release(st, src);
+    if (rc != SQLITE_DONE) {
+        werr_set(e, W_EINTERNAL, "backup_failed", "backup failed: %s", sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        remove(tmp);
+        return W_EINTERNAL;
+    }
+    /* The copy keeps WAL mode from the source; make it a single file. */
+    sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    if (sqlite3_close(dst) != SQLITE_OK || rename(tmp, path) != 0) {
+        remove(tmp);
+        return werr_set(e, W_EINTERNAL, "backup_failed", "cannot finish backup %s", path);
+    }
+    return WOK;
+}
+
+int store_check_integrity(store *st, werr *e)
+{
+    db *d = store_reader(st);
+    if (!d)
+        return werr_set(e, W_EINTERNAL, "database_unavailable", "cannot open database");
+    db_stmt *s = db_query(d, "PRAGMA integrity_check", "");
+    int ok = 0;
+    char first[300] = "";
+    if (s && db_step(s) == DB_ROW) {
+        const char *r = db_col_text(s, 0);
+        ok = r && strcmp(r, "ok") == 0;
+        snprintf(first, sizeof first, "%s", r ? r : "?");
+    }
+    db_done(s);
+    store_release(st, d);
+    return ok ? WOK : werr_set(e, W_EINTERNAL, "integrity_failed", "integrity check: %s", first);
+}
+
+void store_get_stats(store *st, store_stats *out)
+{
+    out->write_jobs = atomic_load(&st->write_jobs);
+    out->write_batches = atomic_load(&st->write_batches);
+    out->write_ns = atomic_load(&st->write_ns);
+    out->read_ns = atomic_load(&st->read_ns);
+    out->reads = atomic_load(&st->reads);
+}

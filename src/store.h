@@ -1,0 +1,85 @@
+/*
+ * store — the one narrow interface to the database. Every SQL statement of
+ * whistle goes through it; a PostgreSQL backend will implement the same
+ * functions later, so keep SQL to the subset both accept (use `?`
+ * placeholders; the PostgreSQL backend renumbers them).
+ *
+ * Reads:  db *d = store_reader(st); ... store_release(st, d);
+ *         Readers come from a pool of WAL read connections.
+ * Writes: rc = store_write(st, fn, ctx);
+ *         fn(db, ctx) runs on the single writer connection inside a
+ *         transaction shared with other writers' jobs (group commit, one
+ *         fsync per batch with synchronous=FULL). store_write returns only
+ *         after the batch is durable. If fn returns non-zero, only its own
+ *         changes are rolled back (a savepoint per job) and its code is
+ *         returned; other jobs of the batch are unaffected.
+ *
+ * Statements: s = db_query(d, sql, types, ...) prepares (cached per
+ * connection) and binds; then db_step(s) until it returns DB_DONE; then
+ * db_done(s). types has one letter per `?`:
+ *   i int, I int64_t, d double, t const char * (NULL binds NULL),
+ *   b const void *, int length (blob), n NULL.
+ */
+#ifndef WHISTLE_STORE_H
+#define WHISTLE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+typedef struct store store;
+typedef struct db db;
+typedef struct db_stmt db_stmt;
+
+enum { DB_DONE = 0, DB_ROW = 1, DB_ERROR = -1 };
+
+typedef struct store_stats {
+    uint64_t write_jobs, write_batches, write_ns, read_ns, reads;
+} store_stats;
+
+/* Opens (creating if needed) and migrates the database at path.
+ * On failure returns W_E* with e filled. */
+int store_open(const char *path, store **out, werr *e);
+void store_close(store *st);
+const char *store_path(const store *st);
+/* The schema version the database is at, and the newest this binary knows. */
+int store_schema_version(store *st);
+int store_schema_latest(void);
+
+db *store_reader(store *st);
+void store_release(store *st, db *d);
+
+typedef int (*store_write_fn)(db *d, void *ctx);
+int store_write(store *st, store_write_fn fn, void *ctx);
+
+/* SQLite online backup of the live database into path (safe while serving). */
+int store_backup(store *st, const char *path, werr *e);
+/* Runs PRAGMA integrity_check; WOK when "ok". */
+int store_check_integrity(store *st, werr *e);
+void store_get_stats(store *st, store_stats *out);
+
+db_stmt *db_query(db *d, const char *sql, const char *types, ...);
+int db_step(db_stmt *s);
+void db_done(db_stmt *s);
+/* Runs a statement that returns no rows; returns WOK, W_ECONFLICT on a
+ * constraint violation, or W_EINTERNAL. */
+int db_exec(db *d, const char *sql, const char *types, ...);
+
+int db_col_int(db_stmt *s, int col);
+int64_t db_col_int64(db_stmt *s, int col);
+double db_col_double(db_stmt *s, int col);
+/* Valid until the next db_step/db_done on s; NULL for SQL NULL. */
+const char *db_col_text(db_stmt *s, int col);
+const void *db_col_blob(db_stmt *s, int col, int *len);
+int db_col_is_null(db_stmt *s, int col);
+int db_col_count(db_stmt *s);
+const char *db_col_name(db_stmt *s, int col);
+
+int64_t db_last_id(db *d);
+int db_changes(db *d);
+/* 1 when the last failure on d was a constraint (unique, foreign key…). */
+int db_last_was_constraint(db *d);
+const char *db_errmsg(db *d);
+
+#endif
