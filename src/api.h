@@ -30,4 +30,8 @@ void h_test_clock(http_req *r, http_resp *w);
 void h_departments_list(http_req *r, http_resp *w);
 void h_departments_create(http_req *r, http_resp *w);
 
+/* api_docs.c — the route table as data and the OpenAPI document */
+void h_routes(http_req *r, http_resp *w);
+void h_openapi(http_req *r, http_resp *w);
+
 #endif

@@ -16,6 +16,10 @@ const struct route routes[] = {
     {"GET", "/metrics", h_metrics, PERM_PUBLIC, ROUTE_NO_LOG, "Prometheus metrics"},
     {"GET", "/api/v1/ping", h_ping, PERM_PUBLIC, ROUTE_NO_LOG, "No-op (benchmark ceiling)"},
     {"GET", "/api/v1/version", h_version, PERM_PUBLIC, 0, "Version and schema"},
+    {"GET", "/api/v1/routes", h_routes, PERM_PUBLIC, 0,
+     "The route table (method, pattern, permission)"},
+    {"GET", "/api/v1/openapi.json", h_openapi, PERM_PUBLIC, 0,
+     "This API as an OpenAPI 3.1 document"},
     {"POST", "/api/v1/test/clock", h_test_clock, "settings.admin", J,
      "Shift the clock (only with serve --test-clock)"},
 
