@@ -24,7 +24,11 @@ build: deps $(BUILD)/Makefile
 run: build
 	@mkdir -p $(dir $(DB))
 	@if [ ! -f $(DB) ]; then $(BUILD)/whistle demo --db $(DB) --scale small; fi
+	@echo
+	@echo "whistle is serving on http://$(LISTEN)/  (residents' phone page: http://$(LISTEN)/m.html)"
 	@$(BUILD)/whistle demo-logins --db $(DB)
+	@echo "(Ctrl-C stops the server)"
+	@echo
 	@$(BUILD)/whistle serve --db $(DB) --listen $(LISTEN)
 
 # Every test, then every test again under ASan+UBSan, then the fuzz smoke runs.

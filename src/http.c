@@ -134,7 +134,7 @@ void resp_static(http_resp *w, int status, const char *content_type, const unsig
 
 void resp_json(http_resp *w, int status, json_t *body)
 {
-    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII * 0) : NULL;
+    char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!s) {
         resp_error(w, 500, "internal", "cannot encode response");
