@@ -1,0 +1,48 @@
+/*
+ * stats — indicators (考核评价) kept up to date from the work-order
+ * timeline. order.c calls stats_on_event() for every event it appends to
+ * order_events, inside the same write transaction, so that incremental
+ * aggregates commit (or vanish) together with the event they count.
+ * The raw events stay the truth: aggregates must equal a recomputation
+ * from order_events (issue 5).
+ */
+#ifndef WHISTLE_STATS_H
+#define WHISTLE_STATS_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* One timeline entry as appended to order_events, plus the order's context
+ * (denormalised so that an aggregate needs no lookup in the write path).
+ * Strings are borrowed for the duration of the call. Times are epoch
+ * seconds UTC; 0 means "none". */
+struct order_event {
+    int64_t order_id;
+    int seq;                 /* 1 for the report, then +1 per event */
+    int64_t at;
+    int64_t actor_id;        /* 0: the system (auto-dispatch, default rating) */
+    const char *actor_role;  /* role_name() or "system" / "anonymous" */
+    const char *action;      /* report, accept, dispatch, sign, … (order.h) */
+    const char *from_state;  /* NULL for the report */
+    const char *to_state;
+    int64_t dept_id;         /* the lead department concerned, 0: none */
+    const char *note;
+    const char *data;        /* JSON object text with the action's details, or NULL */
+    const char *attachments; /* JSON array text of attachment ids, or NULL */
+    /* the order at the time of the event (after it) */
+    const char *grid_code;
+    const char *category_code;
+    const char *channel;
+    const char *level;
+    const char *urgency;
+    int64_t created_at;
+    int64_t response_deadline;
+    int64_t deadline;
+};
+
+/* Called by order.c inside the write transaction for every event; a
+ * non-WOK return rolls the whole action back. */
+int stats_on_event(db *d, const struct order_event *ev);
+
+#endif
