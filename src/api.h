@@ -34,4 +34,13 @@ void h_departments_create(http_req *r, http_resp *w);
 void h_routes(http_req *r, http_resp *w);
 void h_openapi(http_req *r, http_resp *w);
 
+/* api_webhook.c — webhooks, deliveries, dead letters (webhook.admin) */
+void h_webhooks_list(http_req *r, http_resp *w);
+void h_webhooks_create(http_req *r, http_resp *w);
+void h_webhooks_delete(http_req *r, http_resp *w);
+void h_webhooks_ping(http_req *r, http_resp *w);
+void h_webhooks_deliveries(http_req *r, http_resp *w);
+void h_webhooks_dead_letters(http_req *r, http_resp *w);
+void h_webhooks_retry(http_req *r, http_resp *w);
+
 #endif

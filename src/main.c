@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "user.h"
+#include "webhook.h"
 
 #define DB_FLAG {"db", "WHISTLE_DB", "database file", 0, "whistle.db"}
 
@@ -103,6 +104,8 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     jobs_runner *jr = cli_get(flags, "no-jobs") ? NULL : jobs_start(st);
+    /* webhook delivery: its own thread, so a slow receiver never delays the jobs */
+    webhook_worker *ww = cli_get(flags, "no-jobs") ? NULL : webhook_worker_start(st);
     log_info(NULL, "whistle %s serving http://%s (database %s, schema %d)", WHISTLE_VERSION,
              cfg.listen, store_path(st), store_schema_version(st));
     int sig = 0;
@@ -112,6 +115,7 @@ static int cmd_serve(int argc, char **argv)
     log_info(NULL, "signal %d: finishing requests in flight, then stopping", sig);
     server_stop(srv);
     jobs_stop(jr);
+    webhook_worker_stop(ww);
     store_close(st);
     log_info(NULL, "stopped");
     return 0;

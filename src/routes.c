@@ -42,6 +42,21 @@ const struct route routes[] = {
     {"POST", "/api/v1/departments", h_departments_create, "roster.admin", J,
      "Create a department"},
 
+    /* notifications: webhooks (api_webhook.c) */
+    {"GET", "/api/v1/webhooks", h_webhooks_list, "webhook.admin", 0, "List webhooks"},
+    {"POST", "/api/v1/webhooks", h_webhooks_create, "webhook.admin", J,
+     "Create a webhook (URL, secret, event filter)"},
+    {"GET", "/api/v1/webhooks/dead-letters", h_webhooks_dead_letters, "webhook.admin", 0,
+     "Deliveries that failed every attempt"},
+    {"POST", "/api/v1/webhooks/dead-letters/{id}/retry", h_webhooks_retry, "webhook.admin", 0,
+     "Queue a dead letter again"},
+    {"DELETE", "/api/v1/webhooks/{id}", h_webhooks_delete, "webhook.admin", 0,
+     "Delete a webhook"},
+    {"POST", "/api/v1/webhooks/{id}/ping", h_webhooks_ping, "webhook.admin", 0,
+     "Send a test event to one webhook"},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", h_webhooks_deliveries, "webhook.admin", 0,
+     "Deliveries of one webhook"},
+
     /* audit */
     {"GET", "/api/v1/audit", h_audit_list, "audit.read", 0, "Page through the audit trail"},
 };
