@@ -39,6 +39,7 @@ struct write_job {
     void *ctx;
     int rc;
     int done;
+    pthread_cond_t cv; /* signalled when this job's batch is durable */
     struct write_job *next;
 };
 
@@ -341,28 +342,42 @@ static int exec_simple(db *d, const char *sql)
     return WOK;
 }
 
+/* A transaction-control statement of the writer, prepared once and kept
+ * in the statement cache (sqlite3_exec would parse it on every job). */
+static int exec_tx(db *d, const char *sql)
+{
+    db_stmt *s = stmt_get(d, sql);
+    if (!s)
+        return exec_simple(d, sql);
+    int rc = sqlite3_step(s->st);
+    if (rc != SQLITE_DONE)
+        log_error(NULL, "sql: %s: %s", sql, sqlite3_errmsg(d->h));
+    db_done(s);
+    return rc == SQLITE_DONE ? WOK : W_EINTERNAL;
+}
+
 /* Runs one batch of jobs in one transaction. Each job gets a savepoint so
  * that its failure undoes only its own changes. */
 static void run_batch(store *st, struct write_job *batch)
 {
     db *d = st->writer;
     int64_t t0 = clock_mono_ns();
-    int rc = exec_simple(d, "BEGIN IMMEDIATE");
+    int rc = exec_tx(d, "BEGIN IMMEDIATE");
     for (struct write_job *j = batch; j; j = j->next) {
         if (rc != WOK) {
             j->rc = W_EINTERNAL;
             continue;
         }
-        if (exec_simple(d, "SAVEPOINT job") != WOK) {
+        if (exec_tx(d, "SAVEPOINT job") != WOK) {
             j->rc = W_EINTERNAL;
             continue;
         }
         j->rc = j->fn(d, j->ctx);
         if (j->rc != WOK)
-            exec_simple(d, "ROLLBACK TO job");
-        exec_simple(d, "RELEASE job");
+            exec_tx(d, "ROLLBACK TO job");
+        exec_tx(d, "RELEASE job");
     }
-    if (rc == WOK && exec_simple(d, "COMMIT") != WOK) {
+    if (rc == WOK && exec_tx(d, "COMMIT") != WOK) {
         exec_simple(d, "ROLLBACK");
         for (struct write_job *j = batch; j; j = j->next)
             j->rc = W_EINTERNAL;
@@ -396,10 +411,14 @@ static void *writer_main(void *arg)
         run_batch(st, batch);
 
         pthread_mutex_lock(&st->mu);
-        for (struct write_job *j = batch; j; j = j->next)
+        /* Wake only this batch's waiters (not every queued writer). A job
+         * lives on its waiter's stack: read next before signalling. */
+        for (struct write_job *j = batch, *next; j; j = next) {
+            next = j->next;
             j->done = 1;
+            pthread_cond_signal(&j->cv);
+        }
         atomic_fetch_add(&st->write_jobs, (uint64_t)n);
-        pthread_cond_broadcast(&st->done_cv);
     }
     pthread_mutex_unlock(&st->mu);
     return NULL;
@@ -407,7 +426,7 @@ static void *writer_main(void *arg)
 
 int store_write(store *st, store_write_fn fn, void *ctx)
 {
-    struct write_job job = {fn, ctx, WOK, 0, NULL};
+    struct write_job job = {fn, ctx, WOK, 0, PTHREAD_COND_INITIALIZER, NULL};
     pthread_mutex_lock(&st->mu);
     if (st->stopping) {
         pthread_mutex_unlock(&st->mu);
@@ -420,8 +439,9 @@ int store_write(store *st, store_write_fn fn, void *ctx)
     st->tail = &job;
     pthread_cond_signal(&st->job_cv);
     while (!job.done)
-        pthread_cond_wait(&st->done_cv, &st->mu);
+        pthread_cond_wait(&job.cv, &st->mu);
     pthread_mutex_unlock(&st->mu);
+    pthread_cond_destroy(&job.cv);
     return job.rc;
 }
 
