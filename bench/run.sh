@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: measures whistle against the limits of this
+# machine (issue 8). Prints one table and writes bench/results/latest.json.
+#
+#  1. dataset: `whistle demo --scale county` (and city when available),
+#     cached in bench/data/ (git-ignored), copied for each run;
+#  2. users and API tokens of different roles and scopes (CLI);
+#  3. `whistle serve` on 127.0.0.1 at a free port;
+#  4. ceilings: HTTP (GET /api/v1/ping) and storage (bench/storage_ceiling.c);
+#  5. workloads with wrk + bench/*.lua; each bounded in time. A workload
+#     whose API or dataset does not exist yet says so in its row.
+#
+# Everything it starts is stopped on exit. Knobs (environment):
+#   BENCH_BUILD=build  BENCH_DURATION=15 (s per workload)  BENCH_CONNECTIONS=64
+#   BENCH_THREADS=2 (wrk threads)  BENCH_ONLY="ping dept …" (subset)
+#   BENCH_CITY=auto|0|1 (city dataset: auto = when the demo generator makes orders)
+#   BENCH_PROFILE=1 (perf record the server during each workload → bench/data/profiles)
+#   BENCH_REGEN=1 (rebuild the cached datasets)
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+BUILD=${BENCH_BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BIN=$BUILD/whistle
+DUR=${BENCH_DURATION:-15}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+ONLY=${BENCH_ONLY:-}
+CITY=${BENCH_CITY:-auto}
+PROFILE=${BENCH_PROFILE:-0}
+DATA=$BENCH_DIR/data
+RESULTS=$BENCH_DIR/results
+RUN_ID=$(date +%s)
+RUN=$DATA/run-$RUN_ID-$$
+CLK_TCK=$(getconf CLK_TCK)
+PAGE_KB=$(($(getconf PAGESIZE) / 1024))
+export BENCH_DIR BENCH_RUN_ID=$RUN_ID
+
+die() { echo "bench: $*" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+
+[ -x "$BIN" ] || die "$BIN missing: run 'make build' (or set BENCH_BUILD)"
+for t in wrk jq curl; do
+	command -v $t >/dev/null || die "$t missing: run scripts/deps.sh"
+done
+mkdir -p "$DATA" "$RESULTS" "$RUN"
+
+# ---- cleanup: stop everything this script started -----------------------
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+# ---- results ---------------------------------------------------------------
+# Each row is one JSON object appended to $RUN/rows.jsonl.
+row() { echo "$1" >>"$RUN/rows.jsonl"; }
+row_na() { # name, what, reason
+	row "$(jq -cn --arg n "$1" --arg w "$2" --arg r "$3" \
+		'{workload:$n, what:$w, available:false, reason:$r}')"
+	say "$1: not available yet: $3"
+}
+
+# ---- dataset -------------------------------------------------------------
+# The cache is keyed by the binary's version line and schema: a binary
+# with new migrations or a new demo generator regenerates it.
+stamp() { "$BIN" version; md5sum "$ROOT"/src/demo*.c 2>/dev/null | md5sum | cut -c1-12; }
+dataset() { # scale → path of the cached db, or empty (with reason on stderr)
+	local scale=$1 db=$DATA/$1.db
+	if [ -f "$db" ] && [ "${BENCH_REGEN:-0}" != 1 ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$(stamp)" ]; then
+		echo "$db"
+		return
+	fi
+	rm -f "$db" "$db-wal" "$db-shm" "$db.stamp" "$db.tmp" "$db.tmp-wal" "$db.tmp-shm"
+	say "generating the $scale dataset (whistle demo --scale $scale) ..."
+	local t0=$(date +%s)
+	if ! "$BIN" demo --db "$db.tmp" --scale "$scale" >"$RUN/demo-$scale.log" 2>&1; then
+		say "whistle demo --scale $scale failed: $(tail -1 "$RUN/demo-$scale.log")"
+		rm -f "$db.tmp"*
+		return
+	fi
+	mv "$db.tmp" "$db"
+	rm -f "$db.tmp-wal" "$db.tmp-shm"
+	stamp >"$db.stamp"
+	say "$scale dataset ready in $(($(date +%s) - t0)) s ($(du -m "$db" | cut -f1) MB)"
+	echo "$db"
+}
+sql() { sqlite3 -batch -noheader "$1" "$2" 2>/dev/null; }
+has_table() { [ "$(sql "$1" "SELECT count(*) FROM sqlite_master WHERE name='$2'")" = 1 ]; }
+count_rows() { has_table "$1" "$2" && sql "$1" "SELECT count(*) FROM $2" || echo 0; }
+
+# ---- server ----------------------------------------------------------------
+SERVER_PID=
+PORT=
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
+	done
+	return 1
+}
+start_server() { # db
+	local db=$1
+	for _ in 1 2 3; do
+		PORT=$(free_port) || die "no free port"
+		"$BIN" serve --db "$db" --listen "127.0.0.1:$PORT" --max-connections 2048 \
+			2>>"$RUN/serve.log" &
+		SERVER_PID=$!
+		PIDS+=("$SERVER_PID")
+		for _ in $(seq 100); do
+			curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	done
+	die "whistle serve did not start: $(tail -3 "$RUN/serve.log")"
+}
+stop_server() {
+	[ -n "$SERVER_PID" ] || return
+	kill "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+}
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+proc_hwm_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
+proc_rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null; }
+reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null; }
+machine_busy() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+URL() { echo "http://127.0.0.1:$PORT$1"; }
+
+# Probes a route: 0 when the server knows it (any answer but 404/405 with
+# "no such resource").
+route_exists() { # method path [body]
+	local code
+	code=$(curl -s -o "$RUN/probe" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $ADMIN_TOKEN" \
+		-H 'Content-Type: application/json' ${3:+-d "$3"} "$(URL "$2")")
+	[ "$code" != 404 ] && [ "$code" != 405 ] && [ "$code" != 000 ] && return 0
+	grep -q '"not_found"' "$RUN/probe" 2>/dev/null && ! grep -q 'no such resource' "$RUN/probe" && return 0
+	return 1
+}
+
+# ---- wrk -------------------------------------------------------------------
+# run_wrk NAME WHAT CONNS DURATION SCRIPT PATH [ceiling-name]
+# Runs wrk against the server, samples the server's CPU and peak RSS, and
+# appends a row.
+run_wrk() {
+	local name=$1 what=$2 conns=$3 dur=$4 script=$5 path=$6
+	local threads=$THREADS
+	[ "$conns" -lt "$threads" ] && threads=$conns
+	say "$name: wrk -t$threads -c$conns -d${dur}s $path"
+	reset_hwm "$SERVER_PID"
+	local t0 m0 m1 t1 w0 w1 perf_pid=
+	t0=$(proc_ticks "$SERVER_PID")
+	m0=$(machine_busy)
+	w0=$(date +%s.%N)
+	if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+		mkdir -p "$DATA/profiles"
+		perf record -F 499 -e cpu-clock -g -p "$SERVER_PID" -o "$DATA/profiles/$name.perf" \
+			-- sleep "$dur" >/dev/null 2>&1 &
+		perf_pid=$!
+		PIDS+=("$perf_pid")
+	fi
+	wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 10s -s "$BENCH_DIR/$script" "$(URL "$path")" \
+		>"$RUN/wrk-$name.out" 2>&1
+	w1=$(date +%s.%N)
+	t1=$(proc_ticks "$SERVER_PID")
+	m1=$(machine_busy)
+	[ -n "$perf_pid" ] && wait "$perf_pid" 2>/dev/null
+	local res
+	res=$(sed -n 's/^BENCH_RESULT //p' "$RUN/wrk-$name.out" | tail -1)
+	if [ -z "$res" ]; then
+		row_na "$name" "$what" "wrk failed: $(tail -2 "$RUN/wrk-$name.out" | tr '\n' ' ')"
+		return 1
+	fi
+	local cpu busy
+	cpu=$(awk -v a="$t0" -v b="$t1" -v w0="$w0" -v w1="$w1" -v hz="$CLK_TCK" \
+		'BEGIN {printf "%.1f", (b - a) / hz / (w1 - w0) * 100}')
+	busy=$(echo "$m0 $m1" | awk '{printf "%.1f", ($3 - $1) / ($4 - $2) * 100}')
+	row "$(jq -c --arg n "$name" --arg w "$what" --argjson c "$conns" --argjson cpu "$cpu" \
+		--argjson rss "$(proc_hwm_mb "$SERVER_PID")" --argjson busy "$busy" \
+		'{workload:$n, what:$w, available:true, connections:$c} + . +
+		 {server_cpu_pct:$cpu, peak_rss_mb:$rss, machine_busy_pct:$busy}' <<<"$res")"
+	echo "$res" | jq -r --arg n "$name" '"bench: \($n): \(.rps|floor) req/s p50 \(.p50_ms) ms p99 \(.p99_ms) ms"' >&2
+}
+
+# ---- setup -----------------------------------------------------------------
+COUNTY_SRC=$(dataset county)
+[ -n "$COUNTY_SRC" ] || die "no county dataset: see the message above"
+DB=$RUN/county.db
+cp "$COUNTY_SRC" "$DB"
+
+ADMIN_PASS=bench-admin-$RUN_ID
+export BENCH_ADMIN_PASS=$ADMIN_PASS
+"$BIN" user add benchadmin --role admin --name 压测管理员 --password-env BENCH_ADMIN_PASS \
+	--db "$DB" >/dev/null || die "cannot create the bench admin"
+# Tokens: `whistle token issue` (CLI); when the CLI cannot (see
+# docs/PERFORMANCE.md), through the API as the bench admin.
+ISSUE_VIA=cli
+issue_token() { # login → token on stdout
+	local out
+	if [ "$ISSUE_VIA" = cli ] && out=$("$BIN" token issue "$1" --label bench --db "$DB" 2>/dev/null); then
+		echo "${out##*: }"
+		return 0
+	fi
+	ISSUE_VIA=api
+	return 1
+}
+ADMIN_TOKEN=$(issue_token benchadmin) || ADMIN_TOKEN=
+start_server "$DB"
+SERVE_RSS0=$(proc_rss_mb "$SERVER_PID")
+api_login() { # → sets CSRF, cookie jar $RUN/cj
+	CSRF=$(curl -s -c "$RUN/cj" -H 'Content-Type: application/json' \
+		-d "{\"login\":\"benchadmin\",\"password\":\"$ADMIN_PASS\"}" "$(URL /api/v1/auth/login)" | jq -r .csrf_token)
+}
+api_token() { # user id → token
+	curl -s -b "$RUN/cj" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+		-d "{\"user_id\":$1,\"label\":\"bench\"}" "$(URL /api/v1/tokens)" | jq -r '.token // empty'
+}
+if [ -z "$ADMIN_TOKEN" ]; then
+	say "note: 'whistle token issue' failed; issuing tokens through POST /api/v1/tokens"
+	api_login
+	ADMIN_TOKEN=$(api_token "$(sql "$DB" "SELECT id FROM users WHERE login='benchadmin'")")
+	[ -n "$ADMIN_TOKEN" ] || die "cannot issue the bench admin token"
+fi
+export BENCH_TOKEN=$ADMIN_TOKEN
+
+# ---- ceilings ----------------------------------------------------------------
+if want ping; then
+	run_wrk http_ceiling "GET /api/v1/ping (no work): the HTTP ceiling" "$CONNS" "$DUR" ping.lua /api/v1/ping
+fi
+if want storage && [ -x "$BUILD/storage_ceiling" ]; then
+	say "storage_ceiling: report inserts straight into SQLite (WAL, synchronous=FULL)"
+	if "$BUILD/storage_ceiling" --dir "$RUN" --seconds "$(((DUR + 2) / 3))" --json >"$RUN/storage.json" 2>"$RUN/storage.err"; then
+		row "$(jq -c '{workload:"storage_ceiling", what:"one report'"'"'s inserts per job, group commit, no HTTP", available:true} + .' "$RUN/storage.json")"
+	else
+		row_na storage_ceiling "report inserts straight into SQLite" "storage_ceiling failed: $(tail -1 "$RUN/storage.err")"
+	fi
+elif want storage; then
+	row_na storage_ceiling "report inserts straight into SQLite" "$BUILD/storage_ceiling not built"
+fi
+
+# ---- foundation workloads (exist today) ------------------------------------
+if want healthz; then
+	run_wrk healthz "GET /healthz (pooled reader, one query)" "$CONNS" "$DUR" healthz.lua /healthz
+fi
+if want dept; then
+	run_wrk write_dept "POST /api/v1/departments, unique codes: group-commit write path" \
+		"$CONNS" "$DUR" dept_create.lua /api/v1/departments
+fi
+
+# ---- (a) report ingest ---------------------------------------------------------
+if want ingest || want dashboard; then
+	# Points inside the demo county's leaf grids (bounding-box centres).
+	sql "$DB" "SELECT printf('%.6f,%.6f', (min_lat+max_lat)/2, (min_lng+max_lng)/2) FROM grids
+	           WHERE status='active' AND min_lat IS NOT NULL AND id NOT IN
+	           (SELECT parent_id FROM grids WHERE parent_id IS NOT NULL)" >"$RUN/points.txt" 2>/dev/null
+	export BENCH_POINTS=$RUN/points.txt
+	# Leaf categories of the current catalogue that name a department.
+	if has_table "$DB" catalog_versions; then
+		sql "$DB" "SELECT DISTINCT json_extract(c.value,'$.code') FROM catalog_versions v,
+		           json_tree(v.body) c WHERE v.version=(SELECT max(version) FROM catalog_versions)
+		           AND json_extract(c.value,'$.code') IS NOT NULL
+		           AND json_extract(c.value,'$.department') IS NOT NULL" >"$RUN/categories.txt" 2>/dev/null
+	fi
+	: >>"$RUN/categories.txt"
+	export BENCH_CATEGORIES=$RUN/categories.txt
+fi
+INGEST_RPS=
+if want ingest; then
+	if ! route_exists POST /api/v1/reports '{}'; then
+		row_na report_ingest "POST /api/v1/reports with a location, unique idempotency keys" \
+			"POST /api/v1/reports is not in the route table (issue 4)"
+	elif [ ! -s "$RUN/points.txt" ]; then
+		row_na report_ingest "POST /api/v1/reports with a location" "the demo county has no grid geometry to locate in"
+	else
+		run_wrk report_ingest "POST /api/v1/reports with a location, unique idempotency keys" \
+			"$CONNS" "$DUR" report_ingest.lua /api/v1/reports &&
+			INGEST_RPS=$(tail -1 "$RUN/rows.jsonl" | jq .rps)
+	fi
+fi
+
+# ---- (c) public tracking ---------------------------------------------------------
+if want track; then
+	if ! has_table "$DB" orders || [ "$(count_rows "$DB" orders)" = 0 ]; then
+		row_na track "GET /api/v1/track/{code}" "the county dataset has no orders (demo history, issue 4)"
+	elif ! route_exists GET /api/v1/track/XXXXXXXX; then
+		row_na track "GET /api/v1/track/{code}" "GET /api/v1/track/{code} is not in the route table (issue 4)"
+	else
+		sql "$DB" "SELECT code FROM orders ORDER BY random() LIMIT 20000" >"$RUN/codes.txt"
+		export BENCH_CODES=$RUN/codes.txt
+		run_wrk track "GET /api/v1/track/{code}, random codes" "$CONNS" "$DUR" track.lua /api/v1/track
+	fi
+fi
+
+# ---- (d) dashboard and monthly report while ingest runs ------------------------------
+if want dashboard; then
+	if ! route_exists GET /api/v1/stats/dashboard; then
+		row_na dashboard_under_ingest "GET /api/v1/stats/dashboard while (a) runs" \
+			"GET /api/v1/stats/dashboard is not in the route table (issue 5)"
+	elif ! route_exists POST /api/v1/reports '{}'; then
+		row_na dashboard_under_ingest "dashboard while (a) runs" "POST /api/v1/reports is missing (issue 4)"
+	else
+		# Ingest in the background; the dashboard and the monthly report with one
+		# connection each, sequentially (latency, not throughput).
+		run_wrk ingest_during_reads "POST /api/v1/reports while dashboard + monthly report run" \
+			"$CONNS" "$DUR" report_ingest.lua /api/v1/reports &
+		ing=$!
+		sleep 1
+		BENCH_NO_RESULT=0 run_wrk dashboard_under_ingest "GET /api/v1/stats/dashboard while (a) runs" \
+			1 $((DUR - 3)) dashboard.lua /api/v1/stats/dashboard
+		wait $ing
+		if [ -n "$INGEST_RPS" ]; then
+			say "ingest kept $(tail -2 "$RUN/rows.jsonl" | head -1 | jq -r --argjson b "$INGEST_RPS" '.rps / $b * 100 | floor')% of its throughput"
+		fi
+	fi
+	if ! route_exists GET "/api/v1/reports/monthly?month=$(date +%Y-%m)"; then
+		row_na monthly_report "GET /api/v1/reports/monthly (all departments)" \
+			"GET /api/v1/reports/monthly is not in the route table (issue 5)"
+	else
+		run_wrk monthly_report "GET /api/v1/reports/monthly?month=…, all departments" 1 "$DUR" monthly.lua \
+			"/api/v1/reports/monthly?month=$(date +%Y-%m)"
+	fi
+fi
+
+# ---- (b) staff traffic -------------------------------------------------------
+if want staff; then
+	if ! route_exists GET /api/v1/orders; then
+		row_na staff "70% queues, 20% details, 10% actions" "GET /api/v1/orders is not in the route table (issue 4)"
+	elif [ "$(count_rows "$DB" orders)" = 0 ]; then
+		row_na staff "70% queues, 20% details, 10% actions" "the dataset has no orders (demo history, issue 4)"
+	else
+		run_wrk staff "70% queue pages, 20% order details, 10% state actions, many users" \
+			"$CONNS" "$DUR" staff.lua /api/v1/orders
+	fi
+fi
+
+stop_server
+
+# ---- (e) locate in-process -----------------------------------------------------
+if want locate; then
+	if [ -x "$BUILD/locate_bench" ]; then
+		for g in 100 100000; do
+			if "$BUILD/locate_bench" --grids $g --json >"$RUN/locate-$g.json" 2>"$RUN/locate.err"; then
+				row "$(jq -c --argjson g $g '{workload:"locate_\($g)", what:"locate in-process, \($g) grids", available:true} + .' "$RUN/locate-$g.json")"
+			else
+				row_na "locate_$g" "locate in-process, $g grids" "locate_bench failed: $(tail -1 "$RUN/locate.err")"
+			fi
+		done
+	else
+		row_na locate "locate in-process, 100 and 100,000 grids" "$BUILD/locate_bench not built (GRID helper)"
+	fi
+fi
+
+# ---- (f) CSV import -------------------------------------------------------------
+if want import; then
+	if ! "$BIN" import --help >/dev/null 2>&1; then
+		row_na import_people "whistle import people FILE, 1,000,000 rows" "'whistle import' does not exist yet (registry, issue 3)"
+	else
+		"$BENCH_DIR/import.sh" "$BIN" "$COUNTY_SRC" "$RUN" >"$RUN/import.json" 2>"$RUN/import.err" &&
+			row "$(jq -c . "$RUN/import.json")" ||
+			row_na import_people "whistle import people FILE, 1,000,000 rows" "$(tail -1 "$RUN/import.err")"
+	fi
+fi
+
+# ---- city scale ------------------------------------------------------------------
+# (b) staff traffic and the monthly report are specified on the 10-million-order
+# city database; it is generated only when the demo generator makes orders.
+if want city; then
+	if [ "$CITY" = 0 ]; then
+		row_na city "city database (10 million orders)" "skipped (BENCH_CITY=0)"
+	elif [ "$(count_rows "$DB" orders)" = 0 ] && [ "$CITY" = auto ]; then
+		row_na city "city database (10 million orders)" "the demo generator makes no orders yet (issue 4 demo history)"
+	else
+		"$BENCH_DIR/city.sh" >/dev/null 2>&1 || true
+	fi
+fi
+
+# ---- report --------------------------------------------------------------------
+machine=$(jq -n --arg cpu "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+	--argjson n "$(nproc)" --arg mem "$(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo)" \
+	--arg k "$(uname -r)" --arg v "$("$BIN" version)" --arg c "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)" \
+	'{nproc:$n, cpu:$cpu, memory:$mem, kernel:$k, whistle:$v, commit:$c}')
+jq -s --argjson m "$machine" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson dur "$DUR" \
+	--argjson rss0 "${SERVE_RSS0:-0}" -f "$BENCH_DIR/report.jq" "$RUN/rows.jsonl" >"$RUN/result.json" ||
+	die "cannot assemble the results"
+cp "$RUN/result.json" "$RESULTS/latest.json"
+mkdir -p "$DATA/history" && cp "$RUN/result.json" "$DATA/history/$(date -u +%Y%m%dT%H%M%SZ).json"
+jq -r -f "$BENCH_DIR/table.jq" "$RESULTS/latest.json"
+say "results: bench/results/latest.json"
