@@ -43,4 +43,25 @@ void h_webhooks_deliveries(http_req *r, http_resp *w);
 void h_webhooks_dead_letters(http_req *r, http_resp *w);
 void h_webhooks_retry(http_req *r, http_resp *w);
 
+/* api_orders.c — reports, queues, order actions, tracking, photos, catalogue, calendar */
+void h_reports_create(http_req *r, http_resp *w);
+void h_orders_list(http_req *r, http_resp *w);
+void h_orders_mine(http_req *r, http_resp *w);
+void h_orders_counts(http_req *r, http_resp *w);
+void h_orders_get(http_req *r, http_resp *w);
+void h_orders_action(http_req *r, http_resp *w);
+void h_track(http_req *r, http_resp *w);
+void h_track_rate(http_req *r, http_resp *w);
+void h_attachments_upload(http_req *r, http_resp *w);
+void h_attachments_get(http_req *r, http_resp *w);
+void h_catalog_public(http_req *r, http_resp *w);
+void h_catalog_get(http_req *r, http_resp *w);
+void h_catalog_put(http_req *r, http_resp *w);
+void h_catalog_put_category(http_req *r, http_resp *w);
+void h_catalog_versions(http_req *r, http_resp *w);
+void h_catalog_version_get(http_req *r, http_resp *w);
+void h_calendar_get(http_req *r, http_resp *w);
+void h_calendar_put(http_req *r, http_resp *w);
+void h_calendar_deadline(http_req *r, http_resp *w);
+
 #endif

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "department.h"
+#include "order.h"
 #include "user.h"
 
 /* The demo accounts. Passwords are public: this is sample data. */
@@ -100,6 +101,8 @@ int cmd_demo(int argc, char **argv)
     werr e = {0};
     struct seed_ctx c = {&a, &e};
     int rc = store_write(st, seed_departments_tx, &c);
+    if (rc == WOK) /* the default 事项清单 and working-day calendar (order.h) */
+        rc = orders_ensure_defaults(st, &e);
     for (size_t i = 0; rc == WOK && i < sizeof demo_logins / sizeof demo_logins[0]; i++) {
         const struct demo_login *l = &demo_logins[i];
         user_input in = {0};

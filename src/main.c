@@ -17,6 +17,7 @@
 #include "http.h"
 #include "jobs.h"
 #include "log.h"
+#include "order.h"
 #include "user.h"
 #include "webhook.h"
 
@@ -39,6 +40,9 @@ static int cmd_init(int argc, char **argv)
     int npos;
     cli_parse("init", "[--db FILE]", flags, argc, argv, pos, 0, &npos);
     store *st = cli_open_store(cli_get(flags, "db"));
+    werr de = {0};
+    if (orders_ensure_defaults(st, &de) != WOK) /* 事项清单 and the working-day calendar */
+        fprintf(stderr, "whistle init: default catalogue/calendar: %s\n", de.message);
     printf("database %s ready at schema version %d\n", store_path(st), store_schema_version(st));
     store_close(st);
     return 0;
@@ -98,6 +102,8 @@ static int cmd_serve(int argc, char **argv)
     store *st = cli_open_store(cli_get(flags, "db"));
     struct server *srv = NULL;
     werr e = {0};
+    if (orders_ensure_defaults(st, &e) != WOK) /* first serve of a database made without init */
+        log_warn(NULL, "default catalogue/calendar: %s", e.message);
     if (server_start(st, &cfg, &srv, &e) != WOK) {
         fprintf(stderr, "whistle serve: %s\n", e.message);
         store_close(st);

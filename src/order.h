@@ -146,6 +146,7 @@ typedef struct order_action_input {
     int64_t dept_id;          /* dispatch: lead department (0: the catalogue's) */
     int64_t assist[6];        /* dispatch: assisting departments */
     int nassist;
+    const char *category_code; /* accept, dispatch: (re)classify the order */
     int64_t merge_into;       /* merge */
     int64_t until;            /* extend: requested deadline (epoch) ... */
     int64_t hours;            /* ... or extra hours (in the order's time mode) */

@@ -56,6 +56,7 @@ CREATE TABLE orders (
     response_minutes  INTEGER,                      -- limits from the catalogue snapshot
     complete_minutes  INTEGER,
     pause_on_extension INTEGER NOT NULL DEFAULT 0,
+    onsite_allowed    INTEGER NOT NULL DEFAULT 0,   -- the category allows 即时办结
     created_at        INTEGER NOT NULL,
     updated_at        INTEGER NOT NULL,
     dispatched_at     INTEGER,
