@@ -34,6 +34,15 @@ void h_departments_create(http_req *r, http_resp *w);
 void h_routes(http_req *r, http_resp *w);
 void h_openapi(http_req *r, http_resp *w);
 
+/* api_open311.c — Open311 GeoReport v2 under /open311/v2/ (docs/open311.md) */
+void h_o311_discovery(http_req *r, http_resp *w);
+void h_o311_services(http_req *r, http_resp *w);
+void h_o311_service(http_req *r, http_resp *w);
+void h_o311_post(http_req *r, http_resp *w);
+void h_o311_requests(http_req *r, http_resp *w);
+void h_o311_request(http_req *r, http_resp *w);
+void h_o311_token(http_req *r, http_resp *w);
+
 /* api_webhook.c — webhooks, deliveries, dead letters (webhook.admin) */
 void h_webhooks_list(http_req *r, http_resp *w);
 void h_webhooks_create(http_req *r, http_resp *w);

@@ -127,6 +127,24 @@ const struct route routes[] = {
     {"PUT", "/api/v1/calendar/{year}", h_calendar_put, "calendar.admin", J,
      "Load a year's holidays, make-up working days and hours"},
 
+    /* Open311 GeoReport v2 (api_open311.c, docs/open311.md): public routes;
+     * POST requests authenticates with the api_key form field. The last
+     * segment carries the format (.json/.xml), split by the handler. */
+    {"GET", "/open311/v2/discovery.{format}", h_o311_discovery, PERM_PUBLIC, 0,
+     "Open311 service discovery"},
+    {"GET", "/open311/v2/services.{format}", h_o311_services, PERM_PUBLIC, 0,
+     "Open311 services (the event catalogue)"},
+    {"GET", "/open311/v2/services/{service_code}", h_o311_service, PERM_PUBLIC, 0,
+     "Open311 service definition"},
+    {"POST", "/open311/v2/requests.{format}", h_o311_post, PERM_PUBLIC, ROUTE_NO_CSRF,
+     "Open311: file a service request"},
+    {"GET", "/open311/v2/requests.{format}", h_o311_requests, PERM_PUBLIC, 0,
+     "Open311: service requests"},
+    {"GET", "/open311/v2/requests/{service_request_id}", h_o311_request, PERM_PUBLIC, 0,
+     "Open311: one service request"},
+    {"GET", "/open311/v2/tokens/{token}", h_o311_token, PERM_PUBLIC, 0,
+     "Open311: request id for a token"},
+
     /* audit */
     {"GET", "/api/v1/audit", h_audit_list, "audit.read", 0, "Page through the audit trail"},
 };
