@@ -35,11 +35,10 @@ void h_routes(http_req *r, http_resp *w)
     json_t *items = json_array();
     for (int i = 0; i < routes_count; i++) {
         const struct route *rt = &routes[i];
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:s, s:s, s:o}", "method", rt->method, "pattern",
-                             rt->pattern, "permission", rt->perm, "summary",
-                             rt->summary ? rt->summary : "", "flags",
-                             route_flags_json(rt->flags)));
+        json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:o}", "method", rt->method,
+                                               "pattern", rt->pattern, "permission", rt->perm,
+                                               "summary", rt->summary ? rt->summary : "", "flags",
+                                               route_flags_json(rt->flags)));
     }
     resp_json(w, 200, json_pack("{s:i, s:o}", "count", routes_count, "items", items));
 }
