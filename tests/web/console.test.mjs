@@ -1,0 +1,111 @@
+// The staff console in a real browser: login, navigation by role, the
+// administration screens (users, tokens, audit), the language switch, and
+// the rules every page must keep (no console errors, no other hosts, CSP).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, startServer, shot, login, PHONE, DESKTOP } from './lib.mjs';
+
+let srv, browser;
+const problems = [];
+before(async () => {
+  srv = await startServer({ demo: true });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+  srv?.cleanup();
+});
+
+test('pages are served with a strict CSP and no inline code', async () => {
+  for (const p of ['/', '/m.html', '/m']) {
+    const r = await fetch(srv.url + p);
+    assert.equal(r.status, 200, p);
+    assert.match(r.headers.get('content-type'), /text\/html/);
+    const csp = r.headers.get('content-security-policy');
+    assert.ok(csp && csp.includes("script-src 'self'"), p + ' CSP: ' + csp);
+    assert.ok(!csp.includes('unsafe-inline'), p);
+    const html = await r.text();
+    assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html), p + ' has an inline script');
+    assert.ok(!/\sstyle=/i.test(html) && !/<style/i.test(html), p + ' has inline style');
+  }
+  for (const [p, type] of [['/app.js', /javascript/], ['/app.css', /css/], ['/vendor/leaflet.js', /javascript/],
+    ['/vendor/chart.js', /javascript/], ['/icons/whistle.svg', /svg/]]) {
+    const r = await fetch(srv.url + p);
+    assert.equal(r.status, 200, p);
+    assert.match(r.headers.get('content-type'), type, p);
+  }
+});
+
+test('a wrong password is refused in the page; the right one opens the console', async () => {
+  const { page, context } = await openPage(browser, srv, { viewport: DESKTOP, problems });
+  await page.goto(srv.url + '/');
+  await page.locator('#login-form').waitFor();
+  await shot(page, 'login-desktop');
+  await page.getByLabel('账号').fill('admin');
+  await page.getByLabel('密码').fill('wrong-password');
+  // The refused login answers 401; the browser logs that failed request.
+  const before = problems.length;
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('#login-form .error:not([hidden])').waitFor();
+  problems.splice(before); // expected: the 401 of the refused login
+  await page.getByLabel('密码').fill('whistle-admin');
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('#nav a').first().waitFor();
+  const nav = await page.locator('#nav a').allTextContents();
+  for (const w of ['工单队列', '网格地图', '基础信息', '数据看板', '月专报', '系统管理']) assert.ok(nav.includes(w), `${w} in ${nav}`);
+  await context.close();
+});
+
+test('administration: users, a new user, tokens shown once, audit trail', async () => {
+  const { page, context } = await openPage(browser, srv, { viewport: DESKTOP, problems });
+  await login(page, srv, 'admin', 'whistle-admin');
+  await page.goto(srv.url + '/#/admin/users');
+  await page.getByRole('cell', { name: 'chengguan' }).waitFor();
+  await shot(page, 'admin-users-desktop');
+  // create a user through the dialog
+  await page.getByRole('button', { name: '新建用户' }).click();
+  const dlg = page.locator('dialog[open]');
+  await dlg.getByLabel('账号').fill('wangwu');
+  await dlg.getByLabel('姓名').fill('王五');
+  await dlg.getByLabel('角色').selectOption('leader');
+  await dlg.getByLabel('范围类型').selectOption('all');
+  await dlg.getByLabel('初始密码').fill('wangwu-pass-1');
+  await dlg.getByRole('button', { name: '确定' }).click();
+  await page.getByRole('cell', { name: 'wangwu' }).waitFor();
+  // tokens: issue one, the secret is shown once
+  await page.getByRole('link', { name: '接口令牌' }).click();
+  await page.getByRole('button', { name: '签发令牌' }).click();
+  await page.locator('dialog[open]').getByLabel('用途').fill('摄像头 A');
+  await page.locator('dialog[open]').getByRole('button', { name: '确定' }).click();
+  const secret = await page.locator('#new-token').textContent();
+  assert.ok(secret.length > 20);
+  await page.getByRole('cell', { name: '摄像头 A' }).waitFor();
+  await shot(page, 'admin-tokens-desktop');
+  // the audit trail shows both
+  await page.getByRole('link', { name: '审计日志' }).click();
+  await page.getByText('user.create').first().waitFor();
+  await page.getByText('token.issue').first().waitFor();
+  await shot(page, 'admin-audit-desktop');
+  await context.close();
+});
+
+test('what a role sees follows its grants; English switch; phone width', async () => {
+  const { page, context } = await openPage(browser, srv, { viewport: PHONE, mobile: true, problems });
+  await login(page, srv, 'chengguan', 'whistle-demo');
+  const nav = await page.locator('#nav a').allTextContents();
+  assert.ok(nav.includes('工单队列'));
+  assert.ok(!nav.includes('系统管理') && !nav.includes('月专报'), 'department handler nav: ' + nav);
+  await page.goto(srv.url + '/#/admin/users');
+  await page.getByRole('alert').filter({ hasText: '没有权限' }).waitFor();
+  await page.getByRole('button', { name: '切换语言' }).click();
+  await page.getByRole('link', { name: 'Queues' }).waitFor();
+  await shot(page, 'console-english-phone');
+  await page.getByRole('button', { name: 'Switch language' }).click();
+  await page.getByRole('link', { name: '工单队列' }).waitFor();
+  await context.close();
+});
+
+test('no console errors and no requests to other hosts', () => {
+  assert.deepEqual(problems, []);
+});

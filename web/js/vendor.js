@@ -1,0 +1,40 @@
+// vendor.js — loads the two browser libraries whistle embeds from Debian's
+// packages (Leaflet, Chart.js) on first use, from this server only.
+let leaflet = null, chart = null;
+
+function script(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error('cannot load ' + src));
+    document.head.append(s);
+  });
+}
+
+export function loadLeaflet() {
+  if (!leaflet) {
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/vendor/leaflet.css';
+    document.head.append(css);
+    leaflet = script('/vendor/leaflet.js').then(() => window.L);
+  }
+  return leaflet;
+}
+
+export function loadChart() {
+  if (!chart) chart = script('/vendor/chart.js').then(() => window.Chart);
+  return chart;
+}
+
+// The base map: a tile URL template is a deployment setting (government
+// networks run their own tile servers). Without one the map has a plain
+// background and the grid polygons alone — and makes no outside request.
+export async function tileSetting() {
+  try {
+    const r = await fetch('/api/v1/ui/settings', { headers: { Accept: 'application/json' } });
+    if (r.ok) { const j = await r.json(); return { url: j.map_tile_url || '', attribution: j.map_attribution || '' }; }
+  } catch { /* none */ }
+  return { url: '', attribution: '' };
+}
