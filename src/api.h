@@ -73,4 +73,29 @@ void h_calendar_get(http_req *r, http_resp *w);
 void h_calendar_put(http_req *r, http_resp *w);
 void h_calendar_deadline(http_req *r, http_resp *w);
 
+/* api_registry.c — people, households, visits, places, import/export, roster */
+void h_people_search(http_req *r, http_resp *w);
+void h_people_create(http_req *r, http_resp *w);
+void h_people_get(http_req *r, http_resp *w);
+void h_households_search(http_req *r, http_resp *w);
+void h_households_create(http_req *r, http_resp *w);
+void h_households_get(http_req *r, http_resp *w);
+void h_visits_create(http_req *r, http_resp *w);
+void h_visits_list(http_req *r, http_resp *w);
+void h_visits_due(http_req *r, http_resp *w);
+void h_places_search(http_req *r, http_resp *w);
+void h_places_create(http_req *r, http_resp *w);
+void h_places_get(http_req *r, http_resp *w);
+void h_import(http_req *r, http_resp *w);
+void h_export(http_req *r, http_resp *w);
+void h_roster_list(http_req *r, http_resp *w);
+void h_dept_contacts_list(http_req *r, http_resp *w);
+void h_dept_contacts_create(http_req *r, http_resp *w);
+void h_party_orgs_list(http_req *r, http_resp *w);
+void h_party_orgs_create(http_req *r, http_resp *w);
+void h_party_orgs_get(http_req *r, http_resp *w);
+void h_party_members_create(http_req *r, http_resp *w);
+void h_representatives_list(http_req *r, http_resp *w);
+void h_representatives_create(http_req *r, http_resp *w);
+
 #endif

@@ -36,5 +36,7 @@ store *cli_open_store(const char *path);
 /* Subcommands implemented outside main.c. */
 int cmd_demo(int argc, char **argv);
 int cmd_demo_logins(int argc, char **argv);
+int cmd_import(int argc, char **argv); /* cli_import.c */
+int cmd_export(int argc, char **argv); /* cli_import.c */
 
 #endif

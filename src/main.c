@@ -19,6 +19,7 @@
 #include "log.h"
 #include "order.h"
 #include "user.h"
+#include "vault.h"
 #include "webhook.h"
 
 #define DB_FLAG {"db", "WHISTLE_DB", "database file", 0, "whistle.db"}
@@ -65,11 +66,15 @@ static int cmd_serve(int argc, char **argv)
          NULL},
         {"no-jobs", NULL, "do not run background jobs (overdue checks, webhooks)", 1, NULL},
         {"test-clock", NULL, "allow tests to shift the clock (never in production)", 1, NULL},
+        {"key-file", "WHISTLE_KEY_FILE",
+         "key that seals ID numbers and phones, kept outside the database (default: <db>.key)", 0,
+         NULL},
         {NULL, NULL, NULL, 0, NULL},
     };
     const char *pos[1];
     int npos;
     cli_parse("serve", usage, flags, argc, argv, pos, 0, &npos);
+    vault_set_key_file(cli_get(flags, "key-file"));
     server_config cfg;
     server_config_defaults(&cfg);
     cfg.listen = cli_get(flags, "listen");
@@ -104,6 +109,11 @@ static int cmd_serve(int argc, char **argv)
     werr e = {0};
     if (orders_ensure_defaults(st, &e) != WOK) /* first serve of a database made without init */
         log_warn(NULL, "default catalogue/calendar: %s", e.message);
+    if (vault_ensure(st, &e) != WOK) { /* the registry's sealing key, loaded once */
+        fprintf(stderr, "whistle serve: %s\n", e.message);
+        store_close(st);
+        return 1;
+    }
     if (server_start(st, &cfg, &srv, &e) != WOK) {
         fprintf(stderr, "whistle serve: %s\n", e.message);
         store_close(st);
@@ -339,6 +349,8 @@ static const struct {
     {"serve", cmd_serve, "serve the web UI and the API"},
     {"demo", cmd_demo, "fill an empty database with the demo county"},
     {"demo-logins", cmd_demo_logins, "print the demo accounts"},
+    {"import", cmd_import, "import people, households, buildings … from CSV"},
+    {"export", cmd_export, "export people, households, buildings … as CSV or XLSX"},
     {"user", cmd_user, "add, passwd, list, lock, unlock accounts"},
     {"token", cmd_token, "issue or revoke API tokens"},
     {"backup", cmd_backup, "online backup of the database to a file"},

@@ -979,7 +979,7 @@ int reg_person_get(store *st, const audit_actor *a, const principal *who, int64_
     " AND (? IS NULL OR EXISTS (SELECT 1 FROM person_tags t WHERE t.tag = ? AND "               \
     "t.person_id = p.id))"                                                                       \
     " AND (? IS NULL OR p.residence = ?)"
-#define FILTER_TYPES "itttttttttt"
+#define FILTER_TYPES "ittttttttt"
 #define FILTER_ARGS                                                                              \
     sc.all, sc.lo, sc.hi, q->grid, glo, ghi, q->tag, q->tag, q->residence, q->residence
 
@@ -1169,12 +1169,12 @@ int reg_household_search(db *d, const principal *who, const household_query *q, 
         s = db_query(d, "SELECT " HH_COLS HH_FROM "WHERE h.id IN (SELECT rowid FROM "
                         "households_fts WHERE households_fts MATCH ?) AND h.id > ?" HH_SCOPE
                         " AND (? IS NULL OR (g.code >= ? AND g.code < ?)) ORDER BY h.id LIMIT ?",
-                     "tIitttttti", phrase, q->cursor, sc.all, sc.lo, sc.hi, q->grid, glo, ghi,
+                     "tIittttti", phrase, q->cursor, sc.all, sc.lo, sc.hi, q->grid, glo, ghi,
                      limit + 1);
     } else {
         s = db_query(d, "SELECT " HH_COLS HH_FROM "WHERE h.id > ?" HH_SCOPE
                         " AND (? IS NULL OR (g.code >= ? AND g.code < ?)) ORDER BY h.id LIMIT ?",
-                     "Iitttttti", q->cursor, sc.all, sc.lo, sc.hi, q->grid, glo, ghi,
+                     "Iittttti", q->cursor, sc.all, sc.lo, sc.hi, q->grid, glo, ghi,
                      limit + 1);
     }
     if (!s) {
@@ -1444,7 +1444,7 @@ int reg_visits_due(db *d, const principal *who, const char *tag, int interval_da
         "t.person_id WHERE (? IS NULL OR t.tag = ?) AND p.status = 'active') AND "
         "(h.last_visit_at IS NULL OR h.last_visit_at < ?) AND h.id > ?" HH_SCOPE
         " AND (? IS NULL OR (g.code >= ? AND g.code < ?)) ORDER BY h.id LIMIT ?",
-        "tttIitttttti", t ? t->tag : NULL, t ? t->tag : NULL, cutoff, cursor, sc.all, sc.lo,
+        "tttIittttti", t ? t->tag : NULL, t ? t->tag : NULL, cutoff, cursor, sc.all, sc.lo,
         sc.hi, grid, glo, ghi, limit + 1);
     if (!s) {
         json_decref(items);
