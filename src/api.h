@@ -98,4 +98,25 @@ void h_party_members_create(http_req *r, http_resp *w);
 void h_representatives_list(http_req *r, http_resp *w);
 void h_representatives_create(http_req *r, http_resp *w);
 
+/* api_grid.c — grid levels and tree, locate, import/export, map, cards */
+void h_grid_levels_get(http_req *r, http_resp *w);
+void h_grid_levels_put(http_req *r, http_resp *w);
+void h_grids_list(http_req *r, http_resp *w);
+void h_grids_get(http_req *r, http_resp *w);
+void h_grids_create(http_req *r, http_resp *w);
+void h_grids_update(http_req *r, http_resp *w);
+void h_grids_duties_put(http_req *r, http_resp *w);
+void h_grids_retire(http_req *r, http_resp *w);
+void h_grids_split(http_req *r, http_resp *w);
+void h_grids_merge(http_req *r, http_resp *w);
+void h_grids_geojson(http_req *r, http_resp *w);
+void h_grids_import(http_req *r, http_resp *w);
+void h_grids_export(http_req *r, http_resp *w);
+void h_grids_cards(http_req *r, http_resp *w);
+void h_grids_qr(http_req *r, http_resp *w);
+void h_card_css(http_req *r, http_resp *w);
+void h_locate(http_req *r, http_resp *w);
+void h_public_locate(http_req *r, http_resp *w);
+void h_public_grids(http_req *r, http_resp *w);
+
 #endif

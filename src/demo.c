@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "department.h"
+#include "grid.h"
 #include "order.h"
 #include "user.h"
 
@@ -25,6 +26,10 @@ static const struct demo_login {
      "城管局承办人 department handler"},
     {"leader", "张县长", "leader", "all", NULL, NULL, "whistle-demo", "县领导 leader"},
     {"inspector", "赵纪检", "inspector", "all", NULL, NULL, "whistle-demo", "纪检 inspector"},
+    {"gridworker", "刘网格", "grid_worker", "grid", "511423001001001", NULL, "whistle-demo",
+     "网格员 grid worker (晋原街道 锦屏社区 第1网格)"},
+    {"community", "陈社区", "community_staff", "grid", "511423001001", NULL, "whistle-demo",
+     "社区工作人员 community staff (锦屏社区)"},
 };
 
 static const struct {
@@ -88,7 +93,7 @@ int cmd_demo(int argc, char **argv)
     const char *scale = cli_get(flags, "scale");
     if (strcmp(scale, "small") && strcmp(scale, "county") && strcmp(scale, "city"))
         cli_usage_error("demo", usage, "--scale %s: expected small, county or city", scale);
-    (void)cli_int("demo", flags, "seed", 0, 1LL << 40);
+    long long seed = cli_int("demo", flags, "seed", 0, 1LL << 40);
     store *st = cli_open_store(cli_get(flags, "db"));
     if (!is_empty(st)) {
         fprintf(stderr, "whistle demo: %s already has accounts; the demo only fills an empty "
@@ -101,6 +106,8 @@ int cmd_demo(int argc, char **argv)
     werr e = {0};
     struct seed_ctx c = {&a, &e};
     int rc = store_write(st, seed_departments_tx, &c);
+    if (rc == WOK) /* the grid tree with polygons, duties, 包保单位 (grid.h) */
+        rc = demo_grids(st, &a, (unsigned)seed, scale, &e);
     if (rc == WOK) /* the default 事项清单 and working-day calendar (order.h) */
         rc = orders_ensure_defaults(st, &e);
     for (size_t i = 0; rc == WOK && i < sizeof demo_logins / sizeof demo_logins[0]; i++) {
