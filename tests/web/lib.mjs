@@ -68,20 +68,26 @@ export async function login(page, srv, loginName, password) {
 }
 
 // A small JPEG made by the browser itself (a "photo" for uploads).
+// Each call draws a different picture (photos are stored by content: two
+// identical ones would be one photo).
+let jpegSeq = 0;
 export async function makeJpeg(page, w = 2400, h = 1800) {
-  const b64 = await page.evaluate(async ([w, h]) => {
+  const seq = ++jpegSeq;
+  const b64 = await page.evaluate(async ([w, h, seq]) => {
     const c = document.createElement('canvas');
     c.width = w; c.height = h;
     const g = c.getContext('2d');
     const grd = g.createLinearGradient(0, 0, w, h);
     grd.addColorStop(0, '#7a8a99'); grd.addColorStop(1, '#2f3b46');
     g.fillStyle = grd; g.fillRect(0, 0, w, h);
-    g.fillStyle = '#111'; g.beginPath(); g.arc(w / 2, h / 2, h / 4, 0, Math.PI * 2); g.fill();
+    g.fillStyle = `hsl(${(seq * 67) % 360} 60% 35%)`;
+    g.beginPath(); g.arc(w / 2, h / 2, h / 4, 0, Math.PI * 2); g.fill();
+    g.fillStyle = '#fff'; g.font = `${h / 6}px sans-serif`; g.fillText(String(seq), w / 10, h / 4);
     const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.8));
     const buf = new Uint8Array(await blob.arrayBuffer());
     let s = '';
     for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode(...buf.subarray(i, i + 0x8000));
     return btoa(s);
-  }, [w, h]);
+  }, [w, h, seq]);
   return Buffer.from(b64, 'base64');
 }

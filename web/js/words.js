@@ -35,6 +35,8 @@ extend({
   'role.representative': ['代表委员', 'Representative'],
   'role.resident': ['居民', 'Resident'],
   'role.device': ['设备', 'Device'],
+  'role.anonymous': ['居民（未登录）', 'Resident (not logged in)'],
+  'role.system': ['系统', 'System'],
   'scope.all': ['全部范围', 'Everything'],
   'scope.grid': ['网格 {v}', 'Grid {v}'],
   'scope.department': ['部门 {v}', 'Department {v}'],

@@ -1,0 +1,154 @@
+// The whole loop in a real browser, at phone (360 px) and desktop (1366 px)
+// widths: a resident reports with a photo and follows the order; the
+// dispatcher dispatches it; the department signs for it and feeds back
+// with a photo; the centre verifies and closes it; the resident rates it;
+// the dashboard and the monthly report count it. Screenshots of every
+// screen go to $WHISTLE_ARTIFACTS/screens for review.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, openPage, startServer, shot, login, PHONE, DESKTOP, makeJpeg } from './lib.mjs';
+
+let srv, browser;
+const problems = [];
+before(async () => {
+  srv = await startServer({ demo: true });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+  srv?.cleanup();
+});
+
+async function photoFile(page, name) {
+  const file = join(srv.dir, name);
+  writeFileSync(file, await makeJpeg(page));
+  return file;
+}
+
+// The staff member opens the order from a queue with the keyboard (j/k,
+// Enter) and takes one action through its dialog.
+async function openFromQueue(page, queue, code, tag) {
+  await page.goto(`${srv.url}/#/queues/${queue}`);
+  const row = page.locator('#queue-list tbody tr', { hasText: code });
+  await row.waitFor();
+  await shot(page, `queue-${queue}-${tag}`);
+  const rows = await page.locator('#queue-list tbody tr').allTextContents();
+  const idx = rows.findIndex((r) => r.includes(code));
+  for (let i = 0; i < idx; i++) await page.keyboard.press('j');
+  await page.keyboard.press('Enter');
+  await page.locator('#order-title', { hasText: code }).waitFor();
+}
+
+async function act(page, action, fill) {
+  await page.locator(`button[data-action="${action}"]`).click();
+  const dlg = page.locator('dialog[open]');
+  await dlg.waitFor();
+  if (fill) await fill(dlg);
+  await dlg.locator('button[type=submit]').click();
+  await dlg.waitFor({ state: 'detached' });
+}
+
+for (const [tag, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+  test(`the whole loop at ${viewport.width} px`, async () => {
+    const mobile = tag === 'phone';
+    const desc = `${tag}：菜市场门口垃圾堆了三天没人清理，气味很大`;
+    const phone = mobile ? '13800001111' : '13900002222';
+
+    // 1. a resident reports with a photo, from the contact card's QR link
+    const res = await openPage(browser, srv, { viewport, mobile, problems });
+    const rp = res.page;
+    await rp.goto(`${srv.url}/m.html`);
+    await rp.locator('.cat').first().waitFor();
+    await shot(rp, `m-report-1-${tag}`);
+    await rp.locator('.cat', { hasText: '市容环境' }).click();
+    await rp.locator('.sub.unsure').waitFor();
+    await shot(rp, `m-report-2-${tag}`);
+    await rp.locator('.sub.unsure').click(); // let the centre classify it: it waits for a dispatcher
+    await rp.getByLabel('问题描述').fill(desc);
+    await rp.locator('#photo').setInputFiles(await photoFile(rp, `before-${tag}.jpg`));
+    await rp.locator('.photo:not(.busy) img').waitFor();
+    // the photo was shrunk in the browser to at most 1600 px
+    const dims = await rp.locator('.photo img').evaluate((img) => new Promise((r) => {
+      const check = () => (img.naturalWidth ? r([img.naturalWidth, img.naturalHeight]) : setTimeout(check, 20));
+      check();
+    }));
+    assert.ok(Math.max(...dims) <= 1600, 'resized: ' + dims);
+    await rp.locator('#grid-1').selectOption({ label: '晋原街道' });
+    await rp.locator('#grid-2').waitFor();
+    await rp.locator('#grid-2').selectOption({ index: 1 });
+    await rp.getByLabel(/手机号/).fill(phone);
+    await shot(rp, `m-report-3-${tag}`);
+    await rp.locator('#submit').click();
+    const code = (await rp.locator('#track-code').textContent()).trim();
+    assert.match(code, /^[A-Z0-9]{6,12}$/);
+    await shot(rp, `m-report-done-${tag}`);
+    await rp.locator('#follow').click();
+    await rp.locator('#plain-state', { hasText: '已收到' }).waitFor();
+    await shot(rp, `m-track-submitted-${tag}`);
+
+    // 2. the dispatcher classifies and dispatches it
+    const dis = await openPage(browser, srv, { viewport, mobile, problems });
+    const dp = dis.page;
+    await login(dp, srv, 'dispatcher', 'whistle-demo');
+    await openFromQueue(dp, 'dispatch', code, tag);
+    await shot(dp, `order-submitted-${tag}`);
+    await act(dp, 'dispatch', async (dlg) => {
+      await dlg.getByLabel('事项').selectOption({ label: '市容环境 · 垃圾堆放' });
+      await dlg.getByLabel(/主办部门/).selectOption({ label: '县城市管理局' });
+      await dlg.getByLabel('说明').fill('请城管局尽快清理');
+    });
+    await dp.locator('#order-title', { hasText: '已派遣' }).waitFor();
+
+    // 3. the department signs for it and feeds back with a photo
+    const dep = await openPage(browser, srv, { viewport, mobile, problems });
+    const hp = dep.page;
+    await login(hp, srv, 'chengguan', 'whistle-demo');
+    await openFromQueue(hp, 'department', code, tag);
+    await act(hp, 'sign');
+    await hp.locator('#order-title', { hasText: '已签收' }).waitFor();
+    const after = await photoFile(hp, `after-${tag}.jpg`);
+    await act(hp, 'feedback', async (dlg) => {
+      await dlg.getByLabel(/说明/).fill('已安排环卫工人清运完毕，并对地面进行了冲洗。');
+      await dlg.locator('#act-photos').setInputFiles(after);
+      await dlg.locator('.thumbs img').waitFor();
+    });
+    await hp.locator('#order-title', { hasText: '已反馈' }).waitFor();
+    await shot(hp, `order-feedback-${tag}`);
+
+    // 4. the centre verifies on site and closes it
+    await openFromQueue(dp, 'all', code, tag + '-verify');
+    await act(dp, 'verify-pass', async (dlg) => dlg.getByLabel('说明').fill('现场核实已清理干净'));
+    await dp.locator('#order-title', { hasText: '已结案' }).waitFor();
+    await shot(dp, `order-closed-${tag}`);
+
+    // 5. the resident sees the result with the photos before and after, and rates it
+    await rp.reload();
+    await rp.locator('#plain-state', { hasText: '已办结' }).waitFor();
+    await rp.locator('#photos-after img').waitFor();
+    await rp.locator('#track-dept', { hasText: '城市管理局' }).waitFor();
+    await shot(rp, `m-track-closed-${tag}`);
+    await rp.getByLabel('满意', { exact: true }).check();
+    await rp.getByLabel(/想说的话/).fill('处理得很快，谢谢！');
+    assert.equal(await rp.locator('#last4').inputValue(), phone.slice(-4));
+    await rp.getByRole('button', { name: '提交评价' }).click();
+    await rp.locator('#rated').waitFor();
+    await rp.locator('#plain-state', { hasText: '评价' }).waitFor();
+    await shot(rp, `m-track-rated-${tag}`);
+
+    // the timeline in the console shows every step
+    await dp.reload();
+    await dp.locator('#order-title', { hasText: '已评价' }).waitFor();
+    const tl = await dp.locator('ol.timeline').textContent();
+    for (const w of ['问题已上报', '派给承办部门', '部门签收', '部门反馈', '核实通过', '群众评价']) assert.ok(tl.includes(w), `${w} in timeline: ${tl}`);
+    await shot(dp, `order-rated-${tag}`);
+
+    for (const c of [res.context, dis.context, dep.context]) await c.close();
+  });
+}
+
+test('no console errors and no requests to other hosts', () => {
+  assert.deepEqual(problems, []);
+});
