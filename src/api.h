@@ -52,6 +52,14 @@ void h_webhooks_deliveries(http_req *r, http_resp *w);
 void h_webhooks_dead_letters(http_req *r, http_resp *w);
 void h_webhooks_retry(http_req *r, http_resp *w);
 
+/* api_supervision.c — supervision notices (督办单) and deductions */
+void h_supervision_list(http_req *r, http_resp *w);
+void h_supervision_issue(http_req *r, http_resp *w);
+void h_supervision_get(http_req *r, http_resp *w);
+void h_supervision_answer(http_req *r, http_resp *w);
+void h_supervision_close(http_req *r, http_resp *w);
+void h_deductions_list(http_req *r, http_resp *w);
+
 /* api_orders.c — reports, queues, order actions, tracking, photos, catalogue, calendar */
 void h_reports_create(http_req *r, http_resp *w);
 void h_orders_list(http_req *r, http_resp *w);

@@ -5,6 +5,12 @@
 
 #include <stddef.h>
 
+#include "supervision.h"
+
 const struct job jobs[] = {
+    /* overdue scanner: warnings, supervision notices, deductions (supervision.c) */
+    {"supervision", 1000, supervision_job},
+    /* default rating after rating.default_days of silence (supervision.c) */
+    {"default_rating", 2000, rating_default_job},
     {NULL, 0, NULL},
 };

@@ -57,6 +57,20 @@ const struct route routes[] = {
     {"GET", "/api/v1/webhooks/{id}/deliveries", h_webhooks_deliveries, "webhook.admin", 0,
      "Deliveries of one webhook"},
 
+    /* supervision 督办 and deductions (api_supervision.c) */
+    {"GET", "/api/v1/supervision", h_supervision_list, "supervision.read", 0,
+     "Supervision notices (督办单) in the caller's scope"},
+    {"POST", "/api/v1/supervision", h_supervision_issue, "supervision.write", J,
+     "Supervise an order by hand (人工督办)"},
+    {"GET", "/api/v1/supervision/{id}", h_supervision_get, "supervision.read", 0,
+     "One supervision notice"},
+    {"POST", "/api/v1/supervision/{id}/answer", h_supervision_answer, "supervision.answer", J,
+     "The department answers a notice"},
+    {"POST", "/api/v1/supervision/{id}/close", h_supervision_close, "supervision.write", J,
+     "The centre closes an answered notice"},
+    {"GET", "/api/v1/deductions", h_deductions_list, "supervision.read", 0,
+     "Assessment deductions (乱吹哨, late signing, 推诿扯皮, overdue)"},
+
     /* work orders (api_orders.c): report, queues, one route per state-machine
      * action, public tracking, photos, catalogue, calendar. Fixed paths before
      * /api/v1/orders/{id}. */
