@@ -127,4 +127,17 @@ void h_locate(http_req *r, http_resp *w);
 void h_public_locate(http_req *r, http_resp *w);
 void h_public_grids(http_req *r, http_resp *w);
 
+/* api_eval.c — dashboard, indicators, assessment, monthly report, ledger, analysis */
+void h_stats_dashboard(http_req *r, http_resp *w);
+void h_stats_indicators(http_req *r, http_resp *w);
+void h_stats_check(http_req *r, http_resp *w);
+void h_assessment(http_req *r, http_resp *w);
+void h_assessment_rules_get(http_req *r, http_resp *w);
+void h_assessment_rules_put(http_req *r, http_resp *w);
+void h_report_monthly(http_req *r, http_resp *w);
+void h_ledger(http_req *r, http_resp *w);
+void h_ledger_week(http_req *r, http_resp *w);
+void h_ledger_tick(http_req *r, http_resp *w);
+void h_analysis(http_req *r, http_resp *w);
+
 #endif

@@ -159,20 +159,28 @@ static int cmd_backup(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    struct cli_flag flags[] = {DB_FLAG, {NULL, NULL, NULL, 0, NULL}};
+    struct cli_flag flags[] = {DB_FLAG,
+                               {"from", NULL, "aggregates: first month YYYY-MM (default: the first)",
+                                0, NULL},
+                               {"to", NULL, "aggregates: last month YYYY-MM (default: now)", 0, NULL},
+                               {NULL, NULL, NULL, 0, NULL}};
     const char *pos[1];
     int npos;
-    cli_parse("check", "[--db FILE]", flags, argc, argv, pos, 0, &npos);
+    cli_parse("check", "[--db FILE] [--from YYYY-MM] [--to YYYY-MM]", flags, argc, argv, pos, 0,
+              &npos);
     store *st = cli_open_store(cli_get(flags, "db"));
     werr e = {0};
     int rc = store_check_integrity(st, &e);
-    store_close(st);
     if (rc != WOK) {
+        store_close(st);
         fprintf(stderr, "whistle check: %s\n", e.message);
         return 1;
     }
     printf("integrity ok\n");
-    return 0;
+    /* the indicators' aggregates equal a recomputation from the timeline */
+    int arc = eval_check(st, cli_get(flags, "from"), cli_get(flags, "to"));
+    store_close(st);
+    return arc;
 }
 
 /* ---- user ------------------------------------------------------------ */
@@ -355,6 +363,7 @@ static const struct {
     {"token", cmd_token, "issue or revoke API tokens"},
     {"backup", cmd_backup, "online backup of the database to a file"},
     {"check", cmd_check, "check the database's integrity"},
+    {"report", cmd_report, "the monthly report (月专报) as HTML, CSV or XLSX"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -285,6 +285,30 @@ const struct route routes[] = {
     {"GET", "/api/v1/public/grids", h_public_grids, PERM_PUBLIC, 0,
      "Grid names and codes for the resident page's picker"},
 
+    /* evaluation: indicators, assessment, monthly report, ledger, analysis */
+    {"GET", "/api/v1/stats/dashboard", h_stats_dashboard, "stats.read", 0,
+     "Dashboard numbers: today, this month, 30-day trend, ranking, categories, hotspots"},
+    {"GET", "/api/v1/stats/indicators", h_stats_indicators, "stats.read", 0,
+     "Indicators by department, grid, category, channel and period"},
+    {"GET", "/api/v1/stats/check", h_stats_check, "stats.check", 0,
+     "Prove the aggregates equal a recomputation from the timeline"},
+    {"GET", "/api/v1/assessment", h_assessment, "stats.read", 0,
+     "Monthly assessment scores, rankings and their breakdown"},
+    {"GET", "/api/v1/assessment/rules", h_assessment_rules_get, "stats.read", 0,
+     "Assessment rules in force for a month, and their versions"},
+    {"PUT", "/api/v1/assessment/rules", h_assessment_rules_put, "settings.admin", J,
+     "Store a new version of the assessment rules"},
+    {"GET", "/api/v1/reports/monthly", h_report_monthly, "report.read", 0,
+     "Monthly report (月专报) as HTML, CSV, XLSX or JSON"},
+    {"GET", "/api/v1/ledger", h_ledger, "ledger.read", 0,
+     "Problem ledger (问题台账) of a grid, as JSON, HTML, CSV or XLSX"},
+    {"GET", "/api/v1/ledger/week", h_ledger_week, "ledger.read", 0,
+     "Weekly ledger view (collected Mon-Wed, compiled Thu, handed over Fri)"},
+    {"POST", "/api/v1/ledger/{id}/tick", h_ledger_tick, "ledger.write", J,
+     "Tick off (销号) a closed problem"},
+    {"GET", "/api/v1/analysis", h_analysis, "stats.read", 0,
+     "Joint analysis: recurring problems, hotspots, rising categories"},
+
     /* audit */
     {"GET", "/api/v1/audit", h_audit_list, "audit.read", 0, "Page through the audit trail"},
 };

@@ -45,4 +45,37 @@ struct order_event {
  * non-WOK return rolls the whole action back. */
 int stats_on_event(db *d, const struct order_event *ev);
 
+/* ---- the counters (EVAL) ----------------------------------------------
+ * Every aggregate table of 007_stats.sql has these counter columns, in
+ * this order; docs/indicators.md defines each one. X(name) */
+#define STATS_COLUMNS(X)                                                                     \
+    X(received) X(accepted) X(rejected) X(merged) X(onsite) X(dispatched) X(signed)           \
+    X(signed_ontime) X(return_requests) X(returned) X(extension_requests) X(extensions)       \
+    X(feedbacks) X(closed) X(closed_ontime) X(reworks) X(reopened) X(escalated) X(rated)      \
+    X(satisfied) X(basic) X(unsatisfied) X(rated_default) X(inflow) X(outflow)                \
+    X(overdue_done) X(handled_minutes)
+
+enum stats_col {
+#define STATS_ENUM_(n) SC_##n,
+    STATS_COLUMNS(STATS_ENUM_)
+#undef STATS_ENUM_
+    SC__COUNT
+};
+
+extern const char *const stats_col_names[SC__COUNT];
+
+/* The China Standard Time date of t as yyyymmdd (20261023). */
+int stats_day(int64_t t);
+/* yyyymmdd → epoch seconds of 00:00 CST that day. */
+int64_t stats_day_start(int day);
+/* Adds n days to a yyyymmdd date. */
+int stats_day_add(int day, int n);
+/* Day of the week of a yyyymmdd date, 1 = Monday … 7 = Sunday. */
+int stats_day_wday(int day);
+
+/* The street (depth 1) and community (depth 2) prefixes of a grid code
+ * according to grid_levels (6/3/3 digits when no levels are configured).
+ * Returns how many were written (0–2); each out[i] holds up to 63 chars. */
+int stats_area_prefixes(db *d, const char *grid_code, char out[2][64]);
+
 #endif

@@ -1,0 +1,159 @@
+-- 007 stats: incremental aggregates of the work-order timeline (考核评价).
+-- Maintained by stats_on_event() (src/stats.c) in the same transaction as
+-- every order event; definitions in docs/indicators.md. The raw truth stays
+-- order_events: `whistle check` recomputes everything from it and compares.
+--
+-- day is the China Standard Time date as an integer yyyymmdd; day 0 holds
+-- the all-time running sums of inflow/outflow only (the workload balance).
+-- Every counter table has the same counter columns, so that one indicator
+-- is one SUM over the days of a period, whichever table answers.
+
+CREATE TABLE stats_daily (
+    day                INTEGER NOT NULL,
+    dept_id            INTEGER NOT NULL,
+    grid_code          TEXT NOT NULL,
+    category_code      TEXT NOT NULL,
+    channel            TEXT NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0, merged INTEGER NOT NULL DEFAULT 0,
+    onsite INTEGER NOT NULL DEFAULT 0, dispatched INTEGER NOT NULL DEFAULT 0,
+    signed INTEGER NOT NULL DEFAULT 0, signed_ontime INTEGER NOT NULL DEFAULT 0,
+    return_requests INTEGER NOT NULL DEFAULT 0, returned INTEGER NOT NULL DEFAULT 0,
+    extension_requests INTEGER NOT NULL DEFAULT 0, extensions INTEGER NOT NULL DEFAULT 0,
+    feedbacks INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+    closed_ontime INTEGER NOT NULL DEFAULT 0, reworks INTEGER NOT NULL DEFAULT 0,
+    reopened INTEGER NOT NULL DEFAULT 0, escalated INTEGER NOT NULL DEFAULT 0,
+    rated INTEGER NOT NULL DEFAULT 0, satisfied INTEGER NOT NULL DEFAULT 0,
+    basic INTEGER NOT NULL DEFAULT 0, unsatisfied INTEGER NOT NULL DEFAULT 0,
+    rated_default INTEGER NOT NULL DEFAULT 0, inflow INTEGER NOT NULL DEFAULT 0,
+    outflow INTEGER NOT NULL DEFAULT 0, overdue_done INTEGER NOT NULL DEFAULT 0,
+    handled_minutes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, dept_id, grid_code, category_code, channel)
+);
+
+CREATE TABLE stats_dept_daily (
+    day                INTEGER NOT NULL,
+    dept_id            INTEGER NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0, merged INTEGER NOT NULL DEFAULT 0,
+    onsite INTEGER NOT NULL DEFAULT 0, dispatched INTEGER NOT NULL DEFAULT 0,
+    signed INTEGER NOT NULL DEFAULT 0, signed_ontime INTEGER NOT NULL DEFAULT 0,
+    return_requests INTEGER NOT NULL DEFAULT 0, returned INTEGER NOT NULL DEFAULT 0,
+    extension_requests INTEGER NOT NULL DEFAULT 0, extensions INTEGER NOT NULL DEFAULT 0,
+    feedbacks INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+    closed_ontime INTEGER NOT NULL DEFAULT 0, reworks INTEGER NOT NULL DEFAULT 0,
+    reopened INTEGER NOT NULL DEFAULT 0, escalated INTEGER NOT NULL DEFAULT 0,
+    rated INTEGER NOT NULL DEFAULT 0, satisfied INTEGER NOT NULL DEFAULT 0,
+    basic INTEGER NOT NULL DEFAULT 0, unsatisfied INTEGER NOT NULL DEFAULT 0,
+    rated_default INTEGER NOT NULL DEFAULT 0, inflow INTEGER NOT NULL DEFAULT 0,
+    outflow INTEGER NOT NULL DEFAULT 0, overdue_done INTEGER NOT NULL DEFAULT 0,
+    handled_minutes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, dept_id)
+);
+
+-- area_code: the street (depth 1) and community (depth 2) prefixes of the
+-- order's grid code, one row each.
+CREATE TABLE stats_area_daily (
+    day                INTEGER NOT NULL,
+    area_code          TEXT NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0, merged INTEGER NOT NULL DEFAULT 0,
+    onsite INTEGER NOT NULL DEFAULT 0, dispatched INTEGER NOT NULL DEFAULT 0,
+    signed INTEGER NOT NULL DEFAULT 0, signed_ontime INTEGER NOT NULL DEFAULT 0,
+    return_requests INTEGER NOT NULL DEFAULT 0, returned INTEGER NOT NULL DEFAULT 0,
+    extension_requests INTEGER NOT NULL DEFAULT 0, extensions INTEGER NOT NULL DEFAULT 0,
+    feedbacks INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+    closed_ontime INTEGER NOT NULL DEFAULT 0, reworks INTEGER NOT NULL DEFAULT 0,
+    reopened INTEGER NOT NULL DEFAULT 0, escalated INTEGER NOT NULL DEFAULT 0,
+    rated INTEGER NOT NULL DEFAULT 0, satisfied INTEGER NOT NULL DEFAULT 0,
+    basic INTEGER NOT NULL DEFAULT 0, unsatisfied INTEGER NOT NULL DEFAULT 0,
+    rated_default INTEGER NOT NULL DEFAULT 0, inflow INTEGER NOT NULL DEFAULT 0,
+    outflow INTEGER NOT NULL DEFAULT 0, overdue_done INTEGER NOT NULL DEFAULT 0,
+    handled_minutes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, area_code)
+);
+
+CREATE TABLE stats_cat_daily (
+    day                INTEGER NOT NULL,
+    category_code      TEXT NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0, merged INTEGER NOT NULL DEFAULT 0,
+    onsite INTEGER NOT NULL DEFAULT 0, dispatched INTEGER NOT NULL DEFAULT 0,
+    signed INTEGER NOT NULL DEFAULT 0, signed_ontime INTEGER NOT NULL DEFAULT 0,
+    return_requests INTEGER NOT NULL DEFAULT 0, returned INTEGER NOT NULL DEFAULT 0,
+    extension_requests INTEGER NOT NULL DEFAULT 0, extensions INTEGER NOT NULL DEFAULT 0,
+    feedbacks INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,
+    closed_ontime INTEGER NOT NULL DEFAULT 0, reworks INTEGER NOT NULL DEFAULT 0,
+    reopened INTEGER NOT NULL DEFAULT 0, escalated INTEGER NOT NULL DEFAULT 0,
+    rated INTEGER NOT NULL DEFAULT 0, satisfied INTEGER NOT NULL DEFAULT 0,
+    basic INTEGER NOT NULL DEFAULT 0, unsatisfied INTEGER NOT NULL DEFAULT 0,
+    rated_default INTEGER NOT NULL DEFAULT 0, inflow INTEGER NOT NULL DEFAULT 0,
+    outflow INTEGER NOT NULL DEFAULT 0, overdue_done INTEGER NOT NULL DEFAULT 0,
+    handled_minutes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, category_code)
+);
+
+-- Reports per month, grid and category: hotspots (热点) and the
+-- month-on-month rise of categories.
+CREATE TABLE stats_hot_monthly (
+    month          INTEGER NOT NULL,          -- yyyymm (CST)
+    grid_code      TEXT NOT NULL,
+    category_code  TEXT NOT NULL,
+    n              INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, grid_code, category_code)
+);
+CREATE INDEX stats_hot_monthly_n ON stats_hot_monthly (month, n);
+
+-- Per-order facts, the state the aggregates need between two events of the
+-- same order (previous department, the holding that is going on, the
+-- deadline in force, the cycle), and the indexes for "overdue now" lists.
+CREATE TABLE stats_orders (
+    order_id          INTEGER PRIMARY KEY,
+    grid_code         TEXT NOT NULL,
+    category_code     TEXT NOT NULL,
+    channel           TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    state             TEXT NOT NULL,
+    in_prog           INTEGER NOT NULL DEFAULT 0,  -- 在办 (accepted … feedback/rework)
+    dept_id           INTEGER NOT NULL DEFAULT 0,  -- lead department now
+    holding           INTEGER NOT NULL DEFAULT 0,  -- with the department (dispatched, signed, rework)
+    hold_start        INTEGER NOT NULL DEFAULT 0,
+    deadline          INTEGER NOT NULL DEFAULT 0,  -- completion deadline in force
+    response_deadline INTEGER NOT NULL DEFAULT 0,
+    cycle_start       INTEGER NOT NULL DEFAULT 0,  -- report or reopen
+    feedback_late     INTEGER NOT NULL DEFAULT 0,  -- the last feedback came after the deadline
+    dispatched_at     INTEGER NOT NULL DEFAULT 0,  -- last dispatch
+    signed_at         INTEGER NOT NULL DEFAULT 0,
+    closed_at         INTEGER NOT NULL DEFAULT 0,  -- last close
+    returns           INTEGER NOT NULL DEFAULT 0,
+    reworks           INTEGER NOT NULL DEFAULT 0,
+    rating            TEXT,
+    updated_at        INTEGER NOT NULL
+);
+CREATE INDEX stats_orders_holding ON stats_orders (deadline, dept_id) WHERE holding = 1;
+CREATE INDEX stats_orders_unsigned ON stats_orders (response_deadline, dept_id)
+    WHERE state = 'dispatched';
+CREATE INDEX stats_orders_returns ON stats_orders (returns, order_id) WHERE returns >= 2;
+
+-- One row per close (结案): the handling time of its cycle, for averages
+-- and exact percentiles.
+CREATE TABLE stats_closes (
+    order_id       INTEGER NOT NULL,
+    seq            INTEGER NOT NULL,
+    day            INTEGER NOT NULL,
+    dept_id        INTEGER NOT NULL,
+    grid_code      TEXT NOT NULL,
+    category_code  TEXT NOT NULL,
+    channel        TEXT NOT NULL,
+    minutes        INTEGER NOT NULL,
+    PRIMARY KEY (order_id, seq)
+);
+CREATE INDEX stats_closes_day ON stats_closes (day, dept_id, minutes);
+
+-- Problem ledger (问题台账): ticking off (销号) a closed problem.
+CREATE TABLE ledger_ticks (
+    order_id     INTEGER PRIMARY KEY,
+    ticked_at    INTEGER NOT NULL,
+    ticked_by    INTEGER,
+    note         TEXT
+);
