@@ -49,7 +49,7 @@ def byname($n): map(select(.workload == $n and .available)) | first;
       (($l2.ns_per_point // 1e18) / ($l1.ns_per_point // 1)) <= 2;
       (if $l1 == null or $l2 == null then null else ($l2.ns_per_point / $l1.ns_per_point | r2) end)),
     t("import_people"; "≥ 100,000 people/s"; ($imp.people_per_s // 0) >= 100000; $imp.people_per_s),
-    ($rows2 | map(select(.available and .dataset == "city")) | map(.peak_rss_mb // empty) | max // null) as $cityrss
+    ($rows2 | map(select(.available and .dataset == "city" and .connections != null)) | map(.peak_rss_mb // empty) | max // null) as $cityrss
     | t("memory"; "< 200 MB resident under load (city DB)"; ($cityrss // 1e9) < 200; $cityrss)
   ]
 }

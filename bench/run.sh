@@ -45,6 +45,9 @@ for t in wrk jq curl; do
 	command -v $t >/dev/null || die "$t missing: run scripts/deps.sh"
 done
 mkdir -p "$DATA" "$RESULTS" "$RUN"
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
+awk -v l="$LOAD0" 'BEGIN {exit !(l > 1.0)}' &&
+	say "WARNING: load average $LOAD0 before the run: other work shares these cores; figures will be low (see machine.load_before in the results)"
 
 # ---- cleanup: stop everything this script started -----------------------
 PIDS=()
@@ -140,6 +143,11 @@ proc_rss_mb() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/de
 reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null; }
 machine_busy() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 URL() { echo "http://127.0.0.1:$PORT$1"; }
+# The writer's counters from /metrics: "jobs batches seconds".
+writer_stats() {
+	curl -s "$(URL /metrics)" | awk '/^whistle_db_write_jobs_total/ {j=$2} /^whistle_db_write_batches_total/ {b=$2}
+		/^whistle_db_write_seconds_total/ {s=$2} END {print j+0, b+0, s+0}'
+}
 
 # Probes a route: 0 when the server knows it (any answer but 404/405 with
 # "no such resource").
@@ -163,6 +171,8 @@ run_wrk() {
 	say "$name: wrk -t$threads -c$conns -d${dur}s $path"
 	reset_hwm "$SERVER_PID"
 	local t0 m0 m1 t1 w0 w1 perf_pid=
+	local ws0 ws1
+	ws0=$(writer_stats)
 	t0=$(proc_ticks "$SERVER_PID")
 	m0=$(machine_busy)
 	w0=$(date +%s.%N)
@@ -178,6 +188,7 @@ run_wrk() {
 	w1=$(date +%s.%N)
 	t1=$(proc_ticks "$SERVER_PID")
 	m1=$(machine_busy)
+	ws1=$(writer_stats)
 	[ -n "$perf_pid" ] && wait "$perf_pid" 2>/dev/null
 	local res
 	res=$(sed -n 's/^BENCH_RESULT //p' "$RUN/wrk-$name.out" | tail -1)
@@ -189,18 +200,46 @@ run_wrk() {
 	cpu=$(awk -v a="$t0" -v b="$t1" -v w0="$w0" -v w1="$w1" -v hz="$CLK_TCK" \
 		'BEGIN {printf "%.1f", (b - a) / hz / (w1 - w0) * 100}')
 	busy=$(echo "$m0 $m1" | awk '{printf "%.1f", ($3 - $1) / ($4 - $2) * 100}')
+	# group commit: jobs per batch and the share of wall time the writer
+	# thread spent inside batches (100% = the serial writer is the limit)
+	local writer
+	writer=$(echo "$ws0 $ws1 $w0 $w1" | awk '{j = $4 - $1; b = $5 - $2; s = $6 - $3;
+		printf "{\"jobs\":%d,\"batches\":%d,\"jobs_per_batch\":%.1f,\"busy_pct\":%.1f}",
+		j, b, b ? j / b : 0, s / ($8 - $7) * 100}')
 	row "$(jq -c --arg n "$name" --arg w "$what" --argjson c "$conns" --argjson cpu "$cpu" \
-		--argjson rss "$(proc_hwm_mb "$SERVER_PID")" --argjson busy "$busy" \
-		'{workload:$n, what:$w, available:true, connections:$c} + . +
-		 {server_cpu_pct:$cpu, peak_rss_mb:$rss, machine_busy_pct:$busy}' <<<"$res")"
+		--argjson rss "$(proc_hwm_mb "$SERVER_PID")" --argjson busy "$busy" --arg ds "$DATASET" \
+		--argjson wr "$writer" \
+		'{workload:$n, what:$w, available:true, dataset:$ds, connections:$c} + . +
+		 {server_cpu_pct:$cpu, peak_rss_mb:$rss, machine_busy_pct:$busy, writer:$wr}' <<<"$res")"
 	echo "$res" | jq -r --arg n "$name" '"bench: \($n): \(.rps|floor) req/s p50 \(.p50_ms) ms p99 \(.p99_ms) ms"' >&2
 }
 
 # ---- setup -----------------------------------------------------------------
+# The county dataset always; the city (10 million orders) when the demo
+# generator makes orders (BENCH_CITY=auto) or when asked (BENCH_CITY=1).
+# Every workload runs on the largest dataset there is; its row says which.
 COUNTY_SRC=$(dataset county)
 [ -n "$COUNTY_SRC" ] || die "no county dataset: see the message above"
-DB=$RUN/county.db
-cp "$COUNTY_SRC" "$DB"
+SRC=$COUNTY_SRC
+DATASET=county
+CITY_NOTE=
+if [ "$CITY" = 0 ]; then
+	CITY_NOTE="skipped (BENCH_CITY=0)"
+elif [ "$CITY" = auto ] && [ "$(count_rows "$COUNTY_SRC" orders)" = 0 ]; then
+	CITY_NOTE="the demo generator makes no orders yet (issue 4 demo history)"
+else
+	CITY_SRC=$(dataset city)
+	if [ -n "$CITY_SRC" ]; then
+		SRC=$CITY_SRC
+		DATASET=city
+	else
+		CITY_NOTE="whistle demo --scale city failed (see above)"
+	fi
+fi
+export BENCH_DATASET=$DATASET
+say "dataset: $DATASET ($(count_rows "$SRC" orders) orders, $(du -m "$SRC" | cut -f1) MB)"
+DB=$RUN/$DATASET.db
+cp --reflink=auto "$SRC" "$DB" || die "cannot copy the dataset"
 
 ADMIN_PASS=bench-admin-$RUN_ID
 export BENCH_ADMIN_PASS=$ADMIN_PASS
@@ -219,6 +258,25 @@ issue_token() { # login → token on stdout
 	return 1
 }
 ADMIN_TOKEN=$(issue_token benchadmin) || ADMIN_TOKEN=
+# Staff of different roles and scopes for (b): a handler per department,
+# grid workers scoped to communities, dispatchers and leaders.
+: >"$RUN/users.txt"
+if want staff && has_table "$DB" orders; then
+	n=0
+	{
+		sql "$DB" "SELECT 'department_handler', id, '' FROM departments ORDER BY id LIMIT 12"
+		sql "$DB" "SELECT 'grid_worker', 0, code FROM grids WHERE depth = 2 AND status = 'active' ORDER BY id LIMIT 8"
+		printf 'dispatcher|0|\ndispatcher|0|\nleader|0|\nleader|0|\n'
+	} | while IFS='|' read -r role dept grid; do
+		n=$((n + 1))
+		login=bench-$role-$n
+		args=(--role "$role")
+		[ "$dept" != 0 ] && args+=(--scope-dept "$dept")
+		[ -n "$grid" ] && args+=(--scope-grid "$grid")
+		"$BIN" user add "$login" "${args[@]}" --password-env BENCH_ADMIN_PASS --db "$DB" >/dev/null 2>&1 || continue
+		echo "$login $role $dept" >>"$RUN/users.txt"
+	done
+fi
 start_server "$DB"
 SERVE_RSS0=$(proc_rss_mb "$SERVER_PID")
 api_login() { # → sets CSRF, cookie jar $RUN/cj
@@ -236,6 +294,15 @@ if [ -z "$ADMIN_TOKEN" ]; then
 	[ -n "$ADMIN_TOKEN" ] || die "cannot issue the bench admin token"
 fi
 export BENCH_TOKEN=$ADMIN_TOKEN
+: >"$RUN/user-tokens.txt"
+while read -r login role dept; do
+	if tok=$(issue_token "$login"); then :; else
+		[ -n "${CSRF:-}" ] || api_login
+		tok=$(api_token "$(sql "$DB" "SELECT id FROM users WHERE login='$login'")")
+	fi
+	[ -n "$tok" ] && echo "$tok $role $dept" >>"$RUN/user-tokens.txt"
+done <"$RUN/users.txt"
+export BENCH_USERS=$RUN/user-tokens.txt
 
 # ---- ceilings ----------------------------------------------------------------
 if want ping; then
@@ -273,8 +340,10 @@ if want ingest || want dashboard; then
 		sql "$DB" "SELECT DISTINCT json_extract(c.value,'$.code') FROM catalog_versions v,
 		           json_tree(v.body) c WHERE v.version=(SELECT max(version) FROM catalog_versions)
 		           AND json_extract(c.value,'$.code') IS NOT NULL
-		           AND json_extract(c.value,'$.department') IS NOT NULL" >"$RUN/categories.txt" 2>/dev/null
+		           AND json_extract(c.value,'$.dept') IS NOT NULL" >"$RUN/categories.txt" 2>/dev/null
 	fi
+	[ -s "$RUN/categories.txt" ] || jq -r '.. | objects | select(.dept? != null and .code? != null) | .code' \
+		"$ROOT/data/catalog.json" >"$RUN/categories.txt" 2>/dev/null
 	: >>"$RUN/categories.txt"
 	export BENCH_CATEGORIES=$RUN/categories.txt
 fi
@@ -299,39 +368,43 @@ if want track; then
 	elif ! route_exists GET /api/v1/track/XXXXXXXX; then
 		row_na track "GET /api/v1/track/{code}" "GET /api/v1/track/{code} is not in the route table (issue 4)"
 	else
-		sql "$DB" "SELECT code FROM orders ORDER BY random() LIMIT 20000" >"$RUN/codes.txt"
+		sql "$DB" "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 20000)
+		           SELECT (SELECT code FROM orders WHERE id = abs(random()) % (SELECT max(id) FROM orders) + 1)
+		           FROM r" | grep . >"$RUN/codes.txt"
 		export BENCH_CODES=$RUN/codes.txt
 		run_wrk track "GET /api/v1/track/{code}, random codes" "$CONNS" "$DUR" track.lua /api/v1/track
 	fi
 fi
 
 # ---- (d) dashboard and monthly report while ingest runs ------------------------------
+# Ingest at full concurrency in the background; in the foreground, with one
+# connection each (latency, not throughput): the dashboard for half the
+# time, then the monthly report for all departments.
+MONTH=$(date -u +%Y-%m)
 if want dashboard; then
-	if ! route_exists GET /api/v1/stats/dashboard; then
-		row_na dashboard_under_ingest "GET /api/v1/stats/dashboard while (a) runs" \
-			"GET /api/v1/stats/dashboard is not in the route table (issue 5)"
-	elif ! route_exists POST /api/v1/reports '{}'; then
-		row_na dashboard_under_ingest "dashboard while (a) runs" "POST /api/v1/reports is missing (issue 4)"
-	else
-		# Ingest in the background; the dashboard and the monthly report with one
-		# connection each, sequentially (latency, not throughput).
-		run_wrk ingest_during_reads "POST /api/v1/reports while dashboard + monthly report run" \
-			"$CONNS" "$DUR" report_ingest.lua /api/v1/reports &
+	have_dash=0 have_month=0 have_ingest=0
+	route_exists GET /api/v1/stats/dashboard && have_dash=1
+	route_exists GET "/api/v1/reports/monthly?month=$MONTH" && have_month=1
+	route_exists POST /api/v1/reports '{}' && [ -s "$RUN/points.txt" ] && have_ingest=1
+	[ $have_dash = 1 ] || row_na dashboard_under_ingest "GET /api/v1/stats/dashboard while (a) runs" \
+		"GET /api/v1/stats/dashboard is not in the route table (issue 5)"
+	[ $have_month = 1 ] || row_na monthly_under_ingest "GET /api/v1/reports/monthly (all departments) while (a) runs" \
+		"GET /api/v1/reports/monthly is not in the route table (issue 5)"
+	if [ $have_ingest = 1 ] && { [ $have_dash = 1 ] || [ $have_month = 1 ]; }; then
+		half=$(((DUR - 2) / 2))
+		[ $half -lt 2 ] && half=2
+		run_wrk ingest_during_reads "POST /api/v1/reports while the dashboard / monthly report run" \
+			"$CONNS" $((2 * half + 2)) report_ingest.lua /api/v1/reports &
 		ing=$!
 		sleep 1
-		BENCH_NO_RESULT=0 run_wrk dashboard_under_ingest "GET /api/v1/stats/dashboard while (a) runs" \
-			1 $((DUR - 3)) dashboard.lua /api/v1/stats/dashboard
+		[ $have_dash = 1 ] && run_wrk dashboard_under_ingest "GET /api/v1/stats/dashboard while (a) runs" \
+			1 $half dashboard.lua /api/v1/stats/dashboard
+		[ $have_month = 1 ] && run_wrk monthly_under_ingest "GET /api/v1/reports/monthly?month=$MONTH (all departments) while (a) runs" \
+			1 $half monthly.lua "/api/v1/reports/monthly?month=$MONTH"
 		wait $ing
-		if [ -n "$INGEST_RPS" ]; then
-			say "ingest kept $(tail -2 "$RUN/rows.jsonl" | head -1 | jq -r --argjson b "$INGEST_RPS" '.rps / $b * 100 | floor')% of its throughput"
-		fi
-	fi
-	if ! route_exists GET "/api/v1/reports/monthly?month=$(date +%Y-%m)"; then
-		row_na monthly_report "GET /api/v1/reports/monthly (all departments)" \
-			"GET /api/v1/reports/monthly is not in the route table (issue 5)"
-	else
-		run_wrk monthly_report "GET /api/v1/reports/monthly?month=…, all departments" 1 "$DUR" monthly.lua \
-			"/api/v1/reports/monthly?month=$(date +%Y-%m)"
+	elif [ $have_ingest = 0 ]; then
+		row_na ingest_during_reads "POST /api/v1/reports while the dashboard / monthly report run" \
+			"POST /api/v1/reports is missing (issue 4)"
 	fi
 fi
 
@@ -342,8 +415,17 @@ if want staff; then
 	elif [ "$(count_rows "$DB" orders)" = 0 ]; then
 		row_na staff "70% queues, 20% details, 10% actions" "the dataset has no orders (demo history, issue 4)"
 	else
-		run_wrk staff "70% queue pages, 20% order details, 10% state actions, many users" \
-			"$CONNS" "$DUR" staff.lua /api/v1/orders
+		sql "$DB" "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 20000)
+		           SELECT abs(random()) % (SELECT max(id) FROM orders) + 1 FROM r" >"$RUN/order-ids.txt"
+		sql "$DB" "SELECT id || ' ' || lead_dept_id FROM orders WHERE state = 'dispatched'
+		           AND lead_dept_id IS NOT NULL LIMIT 50000" >"$RUN/signable.txt"
+		export BENCH_ORDER_IDS=$RUN/order-ids.txt BENCH_SIGNABLE=$RUN/signable.txt
+		if [ ! -s "$BENCH_USERS" ]; then
+			row_na staff "70% queues, 20% details, 10% actions" "could not create the staff users and tokens"
+		else
+			run_wrk staff "70% queue pages, 20% order details, 10% state actions, $(wc -l <"$BENCH_USERS") users" \
+				"$CONNS" "$DUR" staff.lua /api/v1/orders
+		fi
 	fi
 fi
 
@@ -365,34 +447,59 @@ if want locate; then
 fi
 
 # ---- (f) CSV import -------------------------------------------------------------
+# One million people (bench/gen_people.awk, in the dataset's grids) imported
+# with `whistle import people FILE` into a fresh copy of the dataset; wall
+# time and peak RSS (VmHWM polled while it runs).
 if want import; then
+	IMPORT_N=${BENCH_IMPORT_ROWS:-1000000}
 	if ! "$BIN" import --help >/dev/null 2>&1; then
-		row_na import_people "whistle import people FILE, 1,000,000 rows" "'whistle import' does not exist yet (registry, issue 3)"
+		row_na import_people "whistle import people FILE, $IMPORT_N rows" \
+			"'whistle import' does not exist yet (registry, issue 3)"
 	else
-		"$BENCH_DIR/import.sh" "$BIN" "$COUNTY_SRC" "$RUN" >"$RUN/import.json" 2>"$RUN/import.err" &&
-			row "$(jq -c . "$RUN/import.json")" ||
-			row_na import_people "whistle import people FILE, 1,000,000 rows" "$(tail -1 "$RUN/import.err")"
+		sql "$SRC" "SELECT code FROM grids WHERE status = 'active' AND id NOT IN
+		            (SELECT parent_id FROM grids WHERE parent_id IS NOT NULL)" >"$RUN/grids.txt"
+		awk -v N="$IMPORT_N" -v GRIDS="$RUN/grids.txt" -f "$BENCH_DIR/gen_people.awk" >"$RUN/people.csv"
+		cp --reflink=auto "$SRC" "$RUN/import.db"
+		say "import_people: whistle import people ($IMPORT_N rows, $(du -m "$RUN/people.csv" | cut -f1) MB)"
+		t0=$(date +%s.%N)
+		timeout "${BENCH_IMPORT_TIMEOUT:-120}" "$BIN" import people "$RUN/people.csv" --db "$RUN/import.db" \
+			>"$RUN/import.out" 2>&1 &
+		ipid=$!
+		PIDS+=("$ipid")
+		hwm=0
+		while kill -0 "$ipid" 2>/dev/null; do
+			h=$(awk '/VmHWM/ {print $2}' "/proc/$ipid/status" 2>/dev/null)
+			[ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+			sleep 0.2
+		done
+		wait "$ipid"
+		irc=$?
+		t1=$(date +%s.%N)
+		if [ $irc = 0 ]; then
+			row "$(jq -cn --argjson n "$IMPORT_N" --argjson s "$(echo "$t0 $t1" | awk '{print $2 - $1}')" \
+				--argjson h "$hwm" --arg ds "$DATASET" \
+				'{workload:"import_people", what:"whistle import people FILE, \($n) rows", available:true,
+				  dataset:$ds, people:$n, seconds:$s, people_per_s:($n / $s), peak_rss_mb:($h / 1024)}')"
+		elif [ $irc = 124 ]; then
+			row_na import_people "whistle import people FILE, $IMPORT_N rows" \
+				"did not finish within ${BENCH_IMPORT_TIMEOUT:-120} s (< $((IMPORT_N / ${BENCH_IMPORT_TIMEOUT:-120})) people/s; peak RSS $((hwm / 1024)) MB so far)"
+		else
+			row_na import_people "whistle import people FILE, $IMPORT_N rows" \
+				"import failed (exit $irc): $(tail -1 "$RUN/import.out")"
+		fi
+		rm -f "$RUN/import.db"* "$RUN/people.csv"
 	fi
 fi
 
 # ---- city scale ------------------------------------------------------------------
-# (b) staff traffic and the monthly report are specified on the 10-million-order
-# city database; it is generated only when the demo generator makes orders.
-if want city; then
-	if [ "$CITY" = 0 ]; then
-		row_na city "city database (10 million orders)" "skipped (BENCH_CITY=0)"
-	elif [ "$(count_rows "$DB" orders)" = 0 ] && [ "$CITY" = auto ]; then
-		row_na city "city database (10 million orders)" "the demo generator makes no orders yet (issue 4 demo history)"
-	else
-		"$BENCH_DIR/city.sh" >/dev/null 2>&1 || true
-	fi
-fi
+[ -n "$CITY_NOTE" ] && row_na city "city database (10 million orders) for (b), (d) and memory" "$CITY_NOTE"
 
 # ---- report --------------------------------------------------------------------
 machine=$(jq -n --arg cpu "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
 	--argjson n "$(nproc)" --arg mem "$(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo)" \
 	--arg k "$(uname -r)" --arg v "$("$BIN" version)" --arg c "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)" \
-	'{nproc:$n, cpu:$cpu, memory:$mem, kernel:$k, whistle:$v, commit:$c}')
+	--argjson l0 "$LOAD0" --argjson l1 "$(cut -d' ' -f1 /proc/loadavg)" \
+	'{nproc:$n, cpu:$cpu, memory:$mem, kernel:$k, whistle:$v, commit:$c, load_before:$l0, load_after:$l1}')
 jq -s --argjson m "$machine" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson dur "$DUR" \
 	--argjson rss0 "${SERVE_RSS0:-0}" -f "$BENCH_DIR/report.jq" "$RUN/rows.jsonl" >"$RUN/result.json" ||
 	die "cannot assemble the results"

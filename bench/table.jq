@@ -3,7 +3,7 @@ def pad($n): tostring | if length >= $n then . else . + (" " * ($n - length)) en
 def lpad($n): tostring | if length >= $n then . else (" " * ($n - length)) + . end;
 def num: if . == null then "-" elif type == "number" then (if . >= 100 then round else (. * 100 | round / 100) end) else . end;
 def errs: if .errors == null then "-" else (.errors | .connect + .read + .write + .timeout + .status) end;
-"whistle bench \(.run_at) — \(.machine.nproc) cores \(.machine.cpu), \(.machine.memory), kernel \(.machine.kernel), \(.machine.whistle) @ \(.machine.commit)",
+"whistle bench \(.run_at) — \(.machine.nproc) cores \(.machine.cpu), \(.machine.memory), kernel \(.machine.kernel), \(.machine.whistle) @ \(.machine.commit), load average \(.machine.load_before) before",
 "ceilings: HTTP \(.ceilings.http_rps | num) req/s (GET /api/v1/ping); storage \(.ceilings.storage_reports_per_s | num) reports/s = \(.ceilings.storage_rows_per_s | num) rows/s (SQLite, WAL, synchronous=FULL, no HTTP)",
 "",
 ("workload" | pad(24)) + ("data" | pad(7)) + ("conns" | lpad(6)) + ("req/s" | lpad(9)) + ("p50 ms" | lpad(9)) + ("p99 ms" | lpad(9)) + ("errors" | lpad(8)) + ("CPU %" | lpad(7)) + ("RSS MB" | lpad(8)) + ("÷HTTP" | lpad(7)) + ("÷store" | lpad(8)),
