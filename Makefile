@@ -3,7 +3,7 @@
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
-DB         ?= data/whistle.db
+DB         ?= var/whistle.db
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc)
 

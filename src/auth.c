@@ -294,8 +294,11 @@ struct token_ctx {
 static int token_issue_tx(db *d, void *arg)
 {
     struct token_ctx *c = arg;
-    char when[32];
+    char when[32], by[24];
     clock_format(clock_now(), when);
+    /* The CLI and background jobs issue tokens as the system: no user. */
+    snprintf(by, sizeof by, "%lld", (long long)c->a->user_id);
+    const char *created_by = c->a->user_id ? by : NULL;
     db_stmt *s = db_query(d, "SELECT 1 FROM users WHERE id = ?", "I", c->user_id);
     int found = s && db_step(s) == DB_ROW;
     db_done(s);
@@ -304,7 +307,7 @@ static int token_issue_tx(db *d, void *arg)
                         (long long)c->user_id);
     if (db_exec(d, "INSERT INTO api_tokens (token_hash, prefix, user_id, label, created_at, "
                    "created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                "ttItIII", c->hash, c->prefix, c->user_id, c->label, when, c->a->user_id,
+                "ttItttI", c->hash, c->prefix, c->user_id, c->label, when, created_by,
                 c->expires_at) != WOK)
         return werr_set(c->e, W_EINTERNAL, "database_error", "cannot store token");
     c->id = db_last_id(d);

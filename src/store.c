@@ -292,6 +292,8 @@ int db_exec(db *d, const char *sql, const char *types, ...)
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
         out = WOK;
     } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        /* Usually expected (a duplicate code): the caller reports it. */
+        log_msg(LOG_DEBUG, NULL, "sql constraint: %s in: %.200s", sqlite3_errmsg(d->h), sql);
         out = W_ECONFLICT;
     } else {
         log_warn(NULL, "sql exec: %s in: %.200s", sqlite3_errmsg(d->h), sql);

@@ -165,6 +165,25 @@ test('API tokens: issued, used as bearer, revoked', async () => {
   assertError(assert, await admin.del('/api/v1/tokens/' + t.body.id), 404);
 });
 
+test('CLI: user add, token issue (usable as bearer), token revoke', async () => {
+  const add = cli(['user', 'add', 'hotline-bridge', '--db', srv.db, '--role', 'device', '--name', '12345热线']);
+  assert.equal(add.status, 0, add.stderr);
+  const issued = cli(['token', 'issue', 'hotline-bridge', '--db', srv.db, '--label', '12345 bridge']);
+  assert.equal(issued.status, 0, issued.stderr);
+  const m = issued.stdout.match(/token (\d+) .*: (wt_[0-9a-f]{48})/);
+  assert.ok(m, issued.stdout);
+  const dev = new Client(srv.url, { token: m[2] });
+  const me = await dev.get('/api/v1/auth/me');
+  assert.equal(me.status, 200);
+  assert.equal(me.body.user.login, 'hotline-bridge');
+  const audit = await admin.get('/api/v1/audit?object_type=token&limit=20');
+  assert.ok(audit.body.items.some((i) => i.action === 'token.issue' && i.login === 'cli'));
+  assert.equal(cli(['token', 'revoke', m[1], '--db', srv.db]).status, 0);
+  assertError(assert, await dev.get('/api/v1/auth/me'), 401);
+  assert.equal(cli(['token', 'issue', 'nobody-here', '--db', srv.db]).status, 1);
+  assert.equal(cli(['user', 'add', 'x', '--db', srv.db, '--role', 'admin', '--password-env', 'NOPE_UNSET']).status, 2);
+});
+
 test('users can be locked and unlocked by an administrator', async () => {
   const u = await admin.post('/api/v1/users', { login: 'temp.staff', name: '临时', role: 'leader', password: 'temp-pass-1' });
   const c = new Client(srv.url);
