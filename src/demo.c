@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "department.h"
+#include "demo_history.h"
 #include "grid.h"
 #include "order.h"
 #include "user.h"
@@ -129,6 +130,8 @@ int cmd_demo(int argc, char **argv)
         int64_t uid;
         rc = user_create(st, &a, &in, &uid, &e);
     }
+    if (rc == WOK) /* a year of work orders, supervision, deductions (demo_history.h) */
+        rc = demo_history(st, &a, (unsigned)seed, demo_history_size(scale), &e);
     if (rc != WOK) {
         fprintf(stderr, "whistle demo: %s\n", e.message);
         store_close(st);
