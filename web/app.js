@@ -9,7 +9,7 @@ import './js/words.js';
 import { can } from './js/perm.js';
 import { field, input, errorBox, toast } from './js/ui.js';
 
-const state = { user: null, route: null, cleanup: null };
+const state = { user: null, route: null, cleanup: null, seq: 0 };
 
 // Screens: path pattern → {module, perm, nav}. Modules load on first use.
 const SCREENS = [
@@ -102,8 +102,8 @@ function showLogin(message) {
       const r = await post('/api/v1/auth/login', { login: login.value.trim(), password: pw.value }, { quiet401: true });
       setCsrf(r.csrf_token);
       state.user = r.user;
-      if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = '#' + homePath();
-      route();
+      if (!location.hash || location.hash === '#/' || location.hash === '#') location.replace('#' + homePath()); // → hashchange → route()
+      else route();
     } catch (ex) {
       err.hidden = false;
       err.textContent = t('login.failed', { msg: ex.message });
@@ -123,7 +123,11 @@ async function route() {
     return;
   }
   if (state.cleanup) { try { state.cleanup(); } catch { /* ignore */ } state.cleanup = null; }
-  const main = clear($('#main'));
+  // Each screen renders into its own container: a slow screen that
+  // finishes after the user moved on writes into a detached element.
+  const seq = ++state.seq;
+  const main = h('div.view');
+  clear($('#main')).append(main);
   let found = null, m = null;
   for (const s of SCREENS) { m = s.re.exec(path.split('?')[0]); if (m) { found = s; break; } }
   state.route = found;
@@ -143,7 +147,11 @@ async function route() {
     const ctx = {
       el: main, params: m.slice(1), query, user: state.user, can: (p) => can(state.user, p),
       wall: !!found.wall, lang: lang(),
-      onCleanup: (fn) => { state.cleanup = fn; },
+      onCleanup: (fn) => {
+        if (seq !== state.seq) { try { fn(); } catch { /* ignore */ } return; }
+        const prev = state.cleanup;
+        state.cleanup = prev ? () => { prev(); fn(); } : fn;
+      },
     };
     await mod.default(ctx);
   } catch (e) {
@@ -151,7 +159,7 @@ async function route() {
     clear(main).append(errorBox(e));
     if (!(e && e.status)) console.warn(e);
   }
-  main.focus({ preventScroll: true });
+  if (seq === state.seq) $('#main').focus({ preventScroll: true });
 }
 
 export function refresh() { route(); }

@@ -3,6 +3,8 @@
 // the rules every page must keep (no console errors, no other hosts, CSP).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launch, openPage, startServer, shot, login, PHONE, DESKTOP } from './lib.mjs';
 
 let srv, browser;
@@ -103,6 +105,56 @@ test('what a role sees follows its grants; English switch; phone width', async (
   await shot(page, 'console-english-phone');
   await page.getByRole('button', { name: 'Switch language' }).click();
   await page.getByRole('link', { name: '工单队列' }).waitFor();
+  await context.close();
+});
+
+test('registry: grid tree with contact cards, import with a dry-run report, masked people', async () => {
+  const { page, context } = await openPage(browser, srv, { viewport: DESKTOP, problems });
+  await login(page, srv, 'admin', 'whistle-admin');
+  // the grid tree, by keyboard: open the county, then a street
+  await page.goto(srv.url + '/#/registry/grids');
+  const county = page.locator('[role=treeitem]').first();
+  await county.waitFor();
+  await county.focus();
+  await page.keyboard.press('ArrowRight');
+  const street = page.locator('[role=treeitem][aria-level="2"]').first();
+  await street.waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.locator('#cards-link').waitFor();
+  const cards = await page.locator('#cards-link').getAttribute('href');
+  const r = await fetch(srv.url + cards, { headers: { cookie: (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } });
+  assert.equal(r.status, 200);
+  const html = await r.text();
+  assert.ok(html.includes('网格服务联系卡') && html.includes('aria-label="QR"'), 'contact cards with QR codes');
+  await shot(page, 'registry-grids-desktop');
+  // import people: a bad row is reported by line and nothing is written
+  const grid = await street.getAttribute('data-code');
+  const head = '姓名,性别,身份证号,联系电话,所属网格,小区,楼栋,单元,房号,人员类型,关爱标签\n';
+  const good = `王秀英,女,511423195001010025,13812345678,${grid},幸福小区,3栋,2单元,201,户籍,独居老人\n`;
+  const bad = `李四,男,12345,13800000000,${grid},幸福小区,3栋,2单元,202,户籍,\n`;
+  const file = (name, text) => { const f = join(srv.dir, name); writeFileSync(f, text); return f; };
+  await page.goto(srv.url + '/#/registry/import');
+  await page.locator('#imp-kind').selectOption('people');
+  await page.locator('#imp-file').setInputFiles(file('bad.csv', head + good + bad));
+  await page.locator('#imp-dry').click();
+  await page.locator('#imp-result .error', { hasText: '1' }).waitFor();
+  await page.locator('#imp-result td.num', { hasText: '3' }).waitFor(); // line 3 is the bad row
+  assert.ok(await page.locator('#imp-commit').isDisabled());
+  await shot(page, 'registry-import-dryrun-desktop');
+  await page.locator('#imp-file').setInputFiles(file('good.csv', head + good));
+  await page.locator('#imp-dry').click();
+  await page.locator('#imp-commit:not([disabled])').click();
+  await page.locator('#imp-result h2', { hasText: '导入完成' }).waitFor();
+  // people: the ID number is masked for the browser as the API returns it
+  await page.goto(srv.url + '/#/registry/people');
+  await page.getByRole('button', { name: '搜索' }).click();
+  const row = page.locator('tbody tr', { hasText: '王秀英' });
+  await row.waitFor();
+  const text = await row.textContent();
+  assert.ok(!text.includes('511423195001010025'), 'ID number masked: ' + text);
+  assert.match(text, /\*{4}/);
+  await shot(page, 'registry-people-desktop');
   await context.close();
 });
 

@@ -20,10 +20,11 @@ export function hasSession() {
 export function onUnauthorized(fn) { listeners.add(fn); }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, body) {
     super(message || code || ('HTTP ' + status));
     this.status = status;
     this.code = code || 'http_' + status;
+    this.body = body || null; // the whole error answer (an import's report rides along)
   }
 }
 
@@ -61,7 +62,7 @@ export async function api(method, path, body, { query, raw = false, headers = {}
   if (!r.ok) {
     const err = data && data.error ? data.error : {};
     if (r.status === 401 && !quiet401) for (const fn of listeners) fn();
-    throw new ApiError(r.status, err.code, err.message);
+    throw new ApiError(r.status, err.code, err.message, data);
   }
   return data;
 }

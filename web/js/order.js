@@ -8,7 +8,7 @@ import { get, post, upload, items } from './api.js';
 import { dialog, toast, badge, errorBox, field } from './ui.js';
 import { stateBadge, overdueBadge, catName, deptName, gridName, actionLabel, urgencyLabel, levelLabel, channelLabel, ensureCatalog, catalogNow, loadGridNames, gridInfo } from './orders-common.js';
 import { user } from '../app.js';
-import { departments } from './queues.js';
+import { departments, supervisionTable } from './queues.js';
 import { shrink } from './photo.js';
 import { loadLeaflet, tileSetting } from './vendor.js';
 
@@ -281,7 +281,28 @@ function render(ctx, o, depts) {
     }).catch(() => {});
   } else mapBox.append(h('p.muted', t('o.no_position')));
 
-  el.append(head, h('div.order-grid', h('div.order-main', facts, photoBox, tlBox), h('div.order-side', actBox, mapBox)));
+  // supervision notices of this order (督办)
+  let supBox = null;
+  if (ctx.can('supervision.read')) {
+    supBox = h('section.card', { id: 'order-supervision' }, h('h2', t('sup.list')));
+    const supList = h('div');
+    supBox.append(supList);
+    const loadSup = () => get('/api/v1/supervision', { order_id: o.id }).then((r) => {
+      clear(supList).append(items(r).length ? supervisionTable(items(r), ctx, loadSup) : h('p.muted', t('common.none')));
+    }, () => {});
+    if (ctx.can('supervision.write') && !['closed', 'rated', 'rejected', 'merged', 'onsite_resolved'].includes(o.state)) {
+      supBox.append(h('button', { type: 'button', onclick: async () => {
+        const v = await dialog({ title: `${t('sup.issue')} · ${o.code}`, fields: [
+          { name: 'reason', label: t('sup.reason'), type: 'textarea', required: true },
+          { name: 'hours', label: t('sup.hours'), type: 'number', min: 1, max: 2160, value: 24 }] });
+        if (!v) return;
+        try { await post('/api/v1/supervision', { order_id: o.id, reason: v.reason.trim(), answer_hours: v.hours || undefined }); toast(t('common.saved')); loadSup(); } catch (e) { toast(e.message, 'bad'); }
+      } }, t('sup.issue')));
+    }
+    loadSup();
+  }
+
+  el.append(head, h('div.order-grid', h('div.order-main', facts, photoBox, tlBox, supBox), h('div.order-side', actBox, mapBox)));
 
   const onKey = (e) => {
     if (e.target.closest('input,textarea,select') || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('dialog[open]')) return;

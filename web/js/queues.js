@@ -4,8 +4,8 @@
 // j/k move, Enter opens, / searches, n/p pages, r refreshes.
 import { h, clear, fmtTime, debounce } from './dom.js';
 import { t, lang } from '../i18n.js';
-import { get, items } from './api.js';
-import { table, pager, fill, field, input, select, tabs, badge, errorBox } from './ui.js';
+import { get, post, items } from './api.js';
+import { table, pager, fill, field, input, select, tabs, badge, errorBox, dialog, toast } from './ui.js';
 import { stateBadge, overdueBadge, catName, deptName, gridName, urgencyLabel, isOverdue, ensureCatalog, loadGridNames } from './orders-common.js';
 import { user } from '../app.js';
 
@@ -184,22 +184,47 @@ export default async function queuesView(ctx) {
 // ---- supervision notices (督办单) ----------------------------------------------
 
 async function supervisionList(body, ctx) {
+  const mem = memory.supervision;
+  const stateSel = select([{ value: '', label: t('common.all') }, ...['issued', 'answered', 'closed'].map((s) => ({ value: s, label: t('sup.state.' + s) }))], { name: 'state', value: mem.f.state || '' });
   const box = h('div', { id: 'queue-list' });
-  body.append(box);
-  await fill(box, async () => {
-    const r = await get('/api/v1/supervisions', { limit: 100 });
-    const rows = items(r);
-    return table([
-      { key: 'id', label: t('common.id'), cls: 'num' },
-      { key: 'order', label: t('o.code'), render: (s) => s.order_id ? h('a', { href: '#/orders/' + s.order_id }, s.order_code || String(s.order_id)) : '' },
-      { key: 'reason', label: t('sup.reason'), render: (s) => s.reason_label || s.reason || s.kind || '' },
-      { key: 'dept', label: t('o.dept'), render: (s) => deptName(s) },
-      { key: 'state', label: t('o.state'), render: (s) => badge(s.state_label || s.state || '', s.state === 'issued' ? 'red' : s.state === 'answered' ? 'amber' : 'green') },
-      { key: 'created_at', label: t('common.time'), cls: 'nowrap', render: (s) => fmtTime(s.created_at || s.issued_at) },
-      { key: 'deadline', label: t('o.deadline'), cls: 'nowrap', render: (s) => fmtTime(s.deadline || s.answer_deadline) },
-      { key: 'answer', label: t('sup.answer'), render: (s) => s.answer || '' },
-    ], rows, { caption: t('q.supervision'), onRow: (s) => { if (s.order_id) location.hash = '#/orders/' + s.order_id; } });
-  });
+  stateSel.addEventListener('change', () => { mem.f.state = stateSel.value; load(); });
+  body.append(h('div.toolbar', field(t('o.state'), stateSel)), box);
+  async function load() {
+    await fill(box, async () => {
+      const r = await get('/api/v1/supervision', { state: mem.f.state, limit: 100 });
+      return supervisionTable(items(r), ctx, load, t('q.supervision'));
+    });
+  }
+  await load();
+}
+
+export function supervisionTable(rows, ctx, reload, caption) {
+  return table([
+    { key: 'code', label: t('sup.code'), cls: 'nowrap' },
+    { key: 'order', label: t('o.code'), cls: 'nowrap', render: (s) => h('a', { href: '#/orders/' + s.order_id }, s.order_code || String(s.order_id)) },
+    { key: 'kind', label: t('sup.kind'), render: (s) => lang() === 'en' ? s.kind : (s.kind_zh || s.kind) },
+    { key: 'reason', label: t('sup.reason'), render: (s) => s.reason || '' },
+    { key: 'dept', label: t('o.dept'), render: (s) => s.dept_name || '' },
+    { key: 'state', label: t('o.state'), render: (s) => [badge(lang() === 'en' ? s.state : (s.state_zh || s.state), s.state === 'issued' ? 'red' : s.state === 'answered' ? 'amber' : 'green'), s.answer_overdue ? [' ', badge(t('o.overdue'), 'red')] : null] },
+    { key: 'issued_at', label: t('sup.issued'), cls: 'nowrap', render: (s) => fmtTime(s.issued_at) },
+    { key: 'due_at', label: t('sup.due'), cls: 'nowrap', render: (s) => fmtTime(s.due_at) },
+    { key: 'answer', label: t('sup.answer'), render: (s) => s.answer || '' },
+    { key: 'a', label: t('common.actions'), render: (s) => h('span.actions',
+      s.state === 'issued' && ctx.can('supervision.answer') ? h('button', { type: 'button', onclick: () => answer(s) }, t('sup.do_answer')) : null,
+      s.state !== 'closed' && ctx.can('supervision.write') ? h('button', { type: 'button', onclick: () => closeIt(s) }, t('sup.do_close')) : null) },
+  ], rows, { caption, rowClass: (s) => s.answer_overdue ? 'overdue' : null });
+  async function answer(s) {
+    const v = await dialog({ title: `${t('sup.do_answer')} · ${s.code}`, message: s.reason, fields: [{ name: 'answer', label: t('sup.answer'), type: 'textarea', required: true }] });
+    if (!v) return;
+    try { await post(`/api/v1/supervision/${s.id}/answer`, { answer: v.answer.trim() }); toast(t('common.saved')); reload(); } catch (e) { toast(e.message, 'bad'); }
+  }
+  async function closeIt(s) {
+    const v = await dialog({ title: `${t('sup.do_close')} · ${s.code}`, message: s.answer || s.reason, fields: [{ name: 'note', label: t('common.note'), type: 'textarea' }] });
+    if (!v) return;
+    const b = {};
+    if (v.note && v.note.trim()) b.note = v.note.trim();
+    try { await post(`/api/v1/supervision/${s.id}/close`, b); toast(t('common.saved')); reload(); } catch (e) { toast(e.message, 'bad'); }
+  }
 }
 
 export { errorBox, user };

@@ -2,6 +2,12 @@
 import { extend } from '../i18n.js';
 
 extend({
+  // grid facts (map and registry)
+  'map.pick': ['点击网格查看负责人和数据', 'Click a grid to see who is in charge and its numbers'],
+  'map.duties': ['负责人', 'People in charge'],
+  'map.households': ['户数', 'Households'],
+  'map.people': ['人数', 'People'],
+  'map.dept': ['包保单位', 'Responsible unit'],
   // shell
   'nav.main': ['主导航', 'Main navigation'],
   'nav.queues': ['工单队列', 'Queues'],
