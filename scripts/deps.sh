@@ -11,7 +11,7 @@ PACKAGES="
 build-essential cmake pkg-config clang libfuzzer-14-dev libclang-rt-14-dev
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libxlsxwriter-dev libqrencode-dev libcmocka-dev
-nodejs npm curl jq zbar-tools wrk sqlite3
+nodejs npm curl jq zbar-tools wrk sqlite3 unzip poppler-utils
 chromium libjs-leaflet libjs-chart.js
 "
 

@@ -620,6 +620,46 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
     return WOK;
 }
 
+/* The balance of the tables without day-0 rows: the orders in progress
+ * now (per-order facts, partial index stats_orders_open); run_sums has
+ * already subtracted the net inflow since the period's start. */
+static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int tb,
+                        struct acc *a, int64_t *overall, werr *e)
+{
+    db_stmt *s = db_query(d,
+                          "SELECT dept_id, grid_code, category_code, channel FROM stats_orders "
+                          "WHERE in_prog = 1",
+                          "");
+    if (!s)
+        return werr_set(e, W_EINTERNAL, "db_error", "facts query failed");
+    int rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        int64_t dept = db_col_int64(s, 0);
+        const char *grid = txt(s, 1), *cat = txt(s, 2), *chan = txt(s, 3);
+        if (!passes(f, dept, grid, cat, chan))
+            continue;
+        if (is_time_group(f->group)) {
+            (*overall)++;
+            continue;
+        }
+        /* the area table only has full-length area codes */
+        if (tb == TB_AREA &&
+            ((f->group == IG_STREET && (int)strlen(grid) < k->len_street) ||
+             (f->group == IG_COMMUNITY && (int)strlen(grid) < k->len_comm)))
+            continue;
+        char key[64];
+        make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
+        ind_row *row = row_for(a, key);
+        if (!row) {
+            db_done(s);
+            return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+        }
+        row->carried_in++;
+    }
+    db_done(s);
+    return rc == DB_DONE ? WOK : werr_set(e, W_EINTERNAL, "db_error", "facts query failed");
+}
+
 /* Supervision notices (督办单, supervision module's table) issued in
  * [from, to], per department; on time when answered by their due time. */
 static int ind_notice_rows(db *d, int from, int to,
@@ -699,6 +739,8 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
         rc = run_sums(d, tb, f, &k, 0, &a, &carried, e);
     if (rc == WOK)
         rc = run_sums(d, tb, f, &k, 1, &a, &carried, e);
+    if (rc == WOK && tb != TB_DEPT)
+        rc = add_open_now(d, f, &k, tb, &a, &carried, e);
     if (rc == WOK)
         rc = add_facts(d, f, &k, &a, e);
     if (rc == WOK)

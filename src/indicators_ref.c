@@ -18,13 +18,15 @@
 
 struct refrow {
     ind_row r;
+    int month; /* yyyymm, 0: "now" */
     int64_t overdue_done, overdue_open;
     int64_t *mins;
     int64_t nmins, capmins;
 };
 
 struct ref {
-    json_t *index; /* "group|key|month" → position */
+    json_t *index;    /* "group|key|month" → position */
+    json_t *bysubject; /* "group|key" → [positions] (built after the replay) */
     struct refrow *rows;
     int n, cap;
     int from_month, to_month; /* minutes are kept only for these months */
@@ -54,6 +56,7 @@ static struct refrow *ref_row(struct ref *R, int group, const char *key, int mon
     memset(row, 0, sizeof *row);
     snprintf(row->r.key, sizeof row->r.key, "%s", key);
     row->r.p90_minutes = -1;
+    row->month = month;
     json_object_set_new(R->index, k, json_integer(R->n));
     R->n++;
     return row;
@@ -64,23 +67,28 @@ static struct refrow *ref_row(struct ref *R, int group, const char *key, int mon
 static int targets(struct ref *R, int64_t dept, const char *grid, int month,
                    struct refrow *out[4])
 {
-    char key[64];
+    char keys[4][64];
+    int groups[4];
     int n = 0;
-    out[n++] = ref_row(R, IG_NONE, "", month);
-    snprintf(key, sizeof key, "%lld", (long long)dept);
-    out[n++] = ref_row(R, IG_DEPT, key, month);
+    groups[n] = IG_NONE;
+    keys[n++][0] = '\0';
+    groups[n] = IG_DEPT;
+    snprintf(keys[n++], 64, "%lld", (long long)dept);
     size_t gl = strlen(grid);
     if ((int)gl >= R->len_street) {
-        snprintf(key, sizeof key, "%.*s", R->len_street, grid);
-        out[n++] = ref_row(R, IG_STREET, key, month);
+        groups[n] = IG_STREET;
+        snprintf(keys[n++], 64, "%.*s", R->len_street, grid);
     }
     if ((int)gl >= R->len_comm) {
-        snprintf(key, sizeof key, "%.*s", R->len_comm, grid);
-        out[n++] = ref_row(R, IG_COMMUNITY, key, month);
+        groups[n] = IG_COMMUNITY;
+        snprintf(keys[n++], 64, "%.*s", R->len_comm, grid);
     }
+    /* create every row first: creating one may move the others (realloc) */
     for (int i = 0; i < n; i++)
-        if (!out[i])
+        if (!ref_row(R, groups[i], keys[i], month))
             return 0;
+    for (int i = 0; i < n; i++)
+        out[i] = ref_row(R, groups[i], keys[i], month);
     return n;
 }
 
@@ -349,6 +357,7 @@ static void ref_free(struct ref *R)
         free(R->rows[i].mins);
     free(R->rows);
     json_decref(R->index);
+    json_decref(R->bysubject);
 }
 
 /* The finished row for (group, key, month): carried_in is the net inflow
@@ -358,16 +367,31 @@ static void finish_row(struct ref *R, int group, const char *key, int month, ind
     memset(out, 0, sizeof *out);
     snprintf(out->key, sizeof out->key, "%s", key);
     out->p90_minutes = -1;
-    char prefix[100];
-    int plen = snprintf(prefix, sizeof prefix, "%d|%s|", group, key);
-    const char *k;
+    if (!R->bysubject) {
+        R->bysubject = json_object();
+        const char *k;
+        json_t *pos;
+        json_object_foreach(R->index, k, pos)
+        {
+            char subj[128];
+            const char *bar = strrchr(k, '|');
+            snprintf(subj, sizeof subj, "%.*s", (int)(bar - k), k);
+            json_t *list = json_object_get(R->bysubject, subj);
+            if (!list) {
+                list = json_array();
+                json_object_set_new(R->bysubject, subj, list);
+            }
+            json_array_append(list, pos);
+        }
+    }
+    char subj[128];
+    snprintf(subj, sizeof subj, "%d|%s", group, key);
+    size_t i;
     json_t *pos;
-    json_object_foreach(R->index, k, pos)
+    json_array_foreach(json_object_get(R->bysubject, subj), i, pos)
     {
-        if (strncmp(k, prefix, (size_t)plen) != 0)
-            continue;
-        int m = atoi(k + plen);
         struct refrow *row = &R->rows[json_integer_value(pos)];
+        int m = row->month;
         if (m == 0) {
             out->overdue_now = row->r.overdue_now;
             out->unsigned_overdue_now = row->r.unsigned_overdue_now;

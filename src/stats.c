@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "calendar.h"
+#include "clock.h"
 #include "order.h"
 
 const char *const stats_col_names[SC__COUNT] = {
@@ -93,16 +94,36 @@ int stats_day_wday(int day)
 
 /* ---- grid areas -------------------------------------------------------- */
 
+/* The code widths of depths 0–2, re-read at most every few seconds: the
+ * levels are configured once per deployment, and this runs in the ingest
+ * path. */
+static pthread_mutex_t width_mu = PTHREAD_MUTEX_INITIALIZER;
+static int cached_width[3];
+static int64_t width_read_ns;
+
 int stats_area_prefixes(db *d, const char *grid_code, char out[2][64])
 {
     int width[3] = {6, 3, 3};
-    db_stmt *s = db_query(d, "SELECT depth, code_width FROM grid_levels WHERE depth <= 2", "");
-    while (s && db_step(s) == DB_ROW) {
-        int dep = db_col_int(s, 0), w = db_col_int(s, 1);
-        if (dep >= 0 && dep <= 2 && w > 0 && w < 32)
-            width[dep] = w;
+    int64_t now = clock_mono_ns();
+    pthread_mutex_lock(&width_mu);
+    int fresh = width_read_ns && now - width_read_ns < 5000000000LL;
+    if (fresh)
+        memcpy(width, cached_width, sizeof width);
+    pthread_mutex_unlock(&width_mu);
+    if (!fresh) {
+        db_stmt *s =
+            db_query(d, "SELECT depth, code_width FROM grid_levels WHERE depth <= 2", "");
+        while (s && db_step(s) == DB_ROW) {
+            int dep = db_col_int(s, 0), w = db_col_int(s, 1);
+            if (dep >= 0 && dep <= 2 && w > 0 && w < 32)
+                width[dep] = w;
+        }
+        db_done(s);
+        pthread_mutex_lock(&width_mu);
+        memcpy(cached_width, width, sizeof width);
+        width_read_ns = now;
+        pthread_mutex_unlock(&width_mu);
     }
-    db_done(s);
     size_t len = grid_code ? strlen(grid_code) : 0;
     int n = 0;
     size_t want = (size_t)width[0];
@@ -203,40 +224,36 @@ static int add(struct delta *dl, int day, int64_t dept, const char *grid, const 
     return WOK;
 }
 
-/* The upsert statements, built once from the column list. */
-enum { T_DAILY, T_DEPT, T_AREA, T_CAT, T__COUNT };
+/* The upsert statements, built once from the column list (positional
+ * VALUES: the key columns, then the counters in STATS_COLUMNS order). */
+enum { T_DAILY, T_DEPT, T_AREA, T_CAT, T_AREA2, T__COUNT };
 static char *upsert_sql[T__COUNT];
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 
 static void build_sql(void)
 {
-    static const char *const heads[T__COUNT] = {
-        "stats_daily (day, dept_id, grid_code, category_code, channel",
-        "stats_dept_daily (day, dept_id",
-        "stats_area_daily (day, area_code",
-        "stats_cat_daily (day, category_code",
-    };
+    static const char *const tables[T__COUNT] = {"stats_daily", "stats_dept_daily",
+                                                 "stats_area_daily", "stats_cat_daily",
+                                                 "stats_area_daily"};
     static const char *const keys[T__COUNT] = {
-        "day, dept_id, grid_code, category_code, channel",
-        "day, dept_id",
-        "day, area_code",
-        "day, category_code",
-    };
-    static const int nkeys[T__COUNT] = {5, 2, 2, 2};
+        "day,dept_id,grid_code,category_code,channel", "day,dept_id", "day,area_code",
+        "day,category_code", "day,area_code"};
+    static const int nkeys[T__COUNT] = {5, 2, 2, 2, 2};
     for (int t = 0; t < T__COUNT; t++) {
-        size_t cap = 8192;
+        size_t cap = 4096;
         char *s = malloc(cap);
         if (!s)
             continue;
-        size_t n = (size_t)snprintf(s, cap, "INSERT INTO %s", heads[t]);
+        size_t n = (size_t)snprintf(s, cap, "INSERT INTO %s VALUES", tables[t]);
+        for (int r = 0; r < (t == T_AREA2 ? 2 : 1); r++) {
+            n += (size_t)snprintf(s + n, cap - n, r ? ",(" : "(");
+            for (int k = 0; k < nkeys[t] + SC__COUNT; k++)
+                n += (size_t)snprintf(s + n, cap - n, k ? ",?" : "?");
+            n += (size_t)snprintf(s + n, cap - n, ")");
+        }
+        n += (size_t)snprintf(s + n, cap - n, "ON CONFLICT(%s)DO UPDATE SET ", keys[t]);
         for (int c = 0; c < SC__COUNT; c++)
-            n += (size_t)snprintf(s + n, cap - n, ", %s", stats_col_names[c]);
-        n += (size_t)snprintf(s + n, cap - n, ") VALUES (");
-        for (int k = 0; k < nkeys[t] + SC__COUNT; k++)
-            n += (size_t)snprintf(s + n, cap - n, k ? ", ?" : "?");
-        n += (size_t)snprintf(s + n, cap - n, ") ON CONFLICT (%s) DO UPDATE SET ", keys[t]);
-        for (int c = 0; c < SC__COUNT; c++)
-            n += (size_t)snprintf(s + n, cap - n, "%s%s = %s + excluded.%s", c ? ", " : "",
+            n += (size_t)snprintf(s + n, cap - n, "%s%s=%s+excluded.%s", c ? "," : "",
                                   stats_col_names[c], stats_col_names[c], stats_col_names[c]);
         upsert_sql[t] = s;
     }
@@ -260,6 +277,106 @@ static int exec_ok(db_stmt *s)
     return rc == DB_DONE ? WOK : W_EINTERNAL;
 }
 
+/* The ingest path (a report, its automatic dispatch) touches the same few
+ * counters every time: for those, short statements that name only their
+ * counters (cheaper to find in the statement cache, to bind and to run).
+ * Any other combination uses the full-width statement. Few on purpose:
+ * every statement text takes a slot of the connection's statement cache. */
+static const int fast_cols[][2] = {
+    {SC_received, -1},
+    {SC_dispatched, SC_inflow},
+    {SC_inflow, -1},
+};
+#define N_FAST ((int)(sizeof fast_cols / sizeof fast_cols[0]))
+static char *fast_sql[N_FAST][T__COUNT];
+
+static void build_fast_sql(void)
+{
+    static const char *const heads[T__COUNT] = {
+        "stats_daily(day,dept_id,grid_code,category_code,channel", "stats_dept_daily(day,dept_id",
+        "stats_area_daily(day,area_code", "stats_cat_daily(day,category_code",
+        "stats_area_daily(day,area_code"};
+    static const char *const keys[T__COUNT] = {
+        "day,dept_id,grid_code,category_code,channel", "day,dept_id", "day,area_code",
+        "day,category_code", "day,area_code"};
+    static const int nkeys[T__COUNT] = {5, 2, 2, 2, 2};
+    for (int f = 0; f < N_FAST; f++) {
+        int nc = fast_cols[f][1] < 0 ? 1 : 2;
+        for (int t = 0; t < T__COUNT; t++) {
+            char buf[1024];
+            size_t n = (size_t)snprintf(buf, sizeof buf, "INSERT INTO %s", heads[t]);
+            for (int c = 0; c < nc; c++)
+                n += (size_t)snprintf(buf + n, sizeof buf - n, ",%s",
+                                      stats_col_names[fast_cols[f][c]]);
+            n += (size_t)snprintf(buf + n, sizeof buf - n, ")VALUES");
+            for (int r = 0; r < (t == T_AREA2 ? 2 : 1); r++) {
+                n += (size_t)snprintf(buf + n, sizeof buf - n, r ? ",(" : "(");
+                for (int k = 0; k < nkeys[t] + nc; k++)
+                    n += (size_t)snprintf(buf + n, sizeof buf - n, k ? ",?" : "?");
+                n += (size_t)snprintf(buf + n, sizeof buf - n, ")");
+            }
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "ON CONFLICT(%s)DO UPDATE SET ",
+                                  keys[t]);
+            for (int c = 0; c < nc; c++) {
+                const char *col = stats_col_names[fast_cols[f][c]];
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s=%s+excluded.%s",
+                                      c ? "," : "", col, col, col);
+            }
+            fast_sql[f][t] = strdup(buf);
+        }
+    }
+}
+
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+
+/* The fast statement set for a group's counters, or -1. */
+static int fast_kind(const struct group *g)
+{
+    for (int f = 0; f < N_FAST; f++) {
+        int ok = 1;
+        for (int c = 0; c < SC__COUNT && ok; c++) {
+            int in = c == fast_cols[f][0] || c == fast_cols[f][1];
+            ok = in ? g->v[c] != 0 : g->v[c] == 0;
+        }
+        if (ok)
+            return f;
+    }
+    return -1;
+}
+
+/* One upsert of table t (T_AREA2: two rows) with the group's counters. */
+static int upsert(db *d, int t, int fk, const struct group *g, const char *k1, const char *k2)
+{
+    const int64_t *v = g->v;
+    const int64_t day = g->day;
+    if (fk >= 0) {
+        int64_t a = v[fast_cols[fk][0]], b = fast_cols[fk][1] >= 0 ? v[fast_cols[fk][1]] : 0;
+        const char *sql = fast_sql[fk][t];
+        int two = fast_cols[fk][1] >= 0;
+        switch (t) {
+        case T_DAILY:
+            return exec_ok(db_query(d, sql, two ? "IItttII" : "IItttI", day, g->dept, g->grid,
+                                    g->cat, g->chan, a, b));
+        case T_DEPT: return exec_ok(db_query(d, sql, two ? "IIII" : "III", day, g->dept, a, b));
+        case T_AREA2:
+            return exec_ok(two ? db_query(d, sql, "ItIIItII", day, k1, a, b, day, k2, a, b)
+                               : db_query(d, sql, "ItIItI", day, k1, a, day, k2, a));
+        default: /* T_AREA, T_CAT */
+            return exec_ok(db_query(d, sql, two ? "ItII" : "ItI", day, k1, a, b));
+        }
+    }
+    const char *sql = upsert_sql[t];
+    switch (t) {
+    case T_DAILY:
+        return exec_ok(
+            db_query(d, sql, "IIttt" T27, day, g->dept, g->grid, g->cat, g->chan, V27(v)));
+    case T_DEPT: return exec_ok(db_query(d, sql, "II" T27, day, g->dept, V27(v)));
+    case T_AREA2:
+        return exec_ok(db_query(d, sql, "It" T27 "It" T27, day, k1, V27(v), day, k2, V27(v)));
+    default: return exec_ok(db_query(d, sql, "It" T27, day, k1, V27(v)));
+    }
+}
+
 static int write_group(db *d, const struct group *g)
 {
     int any = 0;
@@ -268,25 +385,26 @@ static int write_group(db *d, const struct group *g)
     if (!any)
         return WOK;
     pthread_once(&sql_once, build_sql);
-    const int64_t *v = g->v;
+    pthread_once(&fast_once, build_fast_sql);
+    int fk = fast_kind(g);
     int rc;
-    rc = exec_ok(db_query(d, upsert_sql[T_DAILY], "IIttt" T27, (int64_t)g->day, g->dept,
-                          g->grid, g->cat, g->chan, V27(v)));
-    if (rc != WOK)
-        return rc;
-    rc = exec_ok(db_query(d, upsert_sql[T_DEPT], "II" T27, (int64_t)g->day, g->dept, V27(v)));
-    if (rc != WOK)
+    /* Day 0 (the running workload balance) lives in the department table
+     * only; the other tables take their balance from the per-order facts
+     * (indicators.c). */
+    if (g->day == 0)
+        return upsert(d, T_DEPT, fk, g, NULL, NULL);
+    if ((rc = upsert(d, T_DAILY, fk, g, NULL, NULL)) != WOK ||
+        (rc = upsert(d, T_DEPT, fk, g, NULL, NULL)) != WOK)
         return rc;
     char areas[2][64];
     int na = stats_area_prefixes(d, g->grid, areas);
-    for (int i = 0; i < na; i++) {
-        rc = exec_ok(
-            db_query(d, upsert_sql[T_AREA], "It" T27, (int64_t)g->day, areas[i], V27(v)));
-        if (rc != WOK)
-            return rc;
-    }
-    return exec_ok(
-        db_query(d, upsert_sql[T_CAT], "It" T27, (int64_t)g->day, g->cat, V27(v)));
+    if (na == 2)
+        rc = upsert(d, T_AREA2, fk, g, areas[0], areas[1]);
+    else if (na == 1)
+        rc = upsert(d, T_AREA, fk, g, areas[0], NULL);
+    if (rc != WOK)
+        return rc;
+    return upsert(d, T_CAT, fk, g, g->cat, NULL);
 }
 
 static void copy_text(char *dst, size_t cap, const char *src)
@@ -350,8 +468,11 @@ int stats_on_event(db *d, const struct order_event *ev)
     int a = action_id(ev->action);
     int to = order_state_parse(ev->to_state);
     struct facts f;
-    int rc = load_facts(d, ev->order_id, &f);
-    if (rc != WOK)
+    int rc = WOK;
+    /* the report is an order's first event: nothing to read yet */
+    if (a == OA_REPORT)
+        memset(&f, 0, sizeof f);
+    else if ((rc = load_facts(d, ev->order_id, &f)) != WOK)
         return rc;
     if (!f.found) {
         /* The report (or an order older than the aggregates). */

@@ -3,8 +3,10 @@
 -- every order event; definitions in docs/indicators.md. The raw truth stays
 -- order_events: `whistle check` recomputes everything from it and compares.
 --
--- day is the China Standard Time date as an integer yyyymmdd; day 0 holds
--- the all-time running sums of inflow/outflow only (the workload balance).
+-- day is the China Standard Time date as an integer yyyymmdd. In
+-- stats_dept_daily, day 0 holds the all-time running sums of inflow/outflow
+-- only (the workload balance per department); the other tables take the
+-- balance from the per-order facts (stats_orders_open).
 -- Every counter table has the same counter columns, so that one indicator
 -- is one SUM over the days of a period, whichever table answers.
 
@@ -133,6 +135,8 @@ CREATE TABLE stats_orders (
 CREATE INDEX stats_orders_holding ON stats_orders (deadline, dept_id) WHERE holding = 1;
 CREATE INDEX stats_orders_unsigned ON stats_orders (response_deadline, dept_id)
     WHERE state = 'dispatched';
+CREATE INDEX stats_orders_open ON stats_orders (dept_id, grid_code, category_code, channel)
+    WHERE in_prog = 1;
 CREATE INDEX stats_orders_returns ON stats_orders (returns, order_id) WHERE returns >= 2;
 
 -- One row per close (结案): the handling time of its cycle, for averages
