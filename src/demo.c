@@ -14,6 +14,7 @@
 #include "demo_history.h"
 #include "grid.h"
 #include "order.h"
+#include "registry.h"
 #include "user.h"
 
 /* The demo accounts. Passwords are public: this is sample data. */
@@ -109,6 +110,8 @@ int cmd_demo(int argc, char **argv)
     int rc = store_write(st, seed_departments_tx, &c);
     if (rc == WOK) /* the grid tree with polygons, duties, 包保单位 (grid.h) */
         rc = demo_grids(st, &a, (unsigned)seed, scale, &e);
+    if (rc == WOK) /* households, people, visits, places, party organisations (registry.h) */
+        rc = demo_registry(st, &a, (unsigned)seed, scale, &e);
     if (rc == WOK) /* the default 事项清单 and working-day calendar (order.h) */
         rc = orders_ensure_defaults(st, &e);
     for (size_t i = 0; rc == WOK && i < sizeof demo_logins / sizeof demo_logins[0]; i++) {

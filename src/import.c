@@ -190,8 +190,12 @@ struct imp {
 static void add_error(struct imp *im, int line, const char *msg)
 {
     im->error_count++;
-    if (json_array_size(im->errors) < IMPORT_MAX_ERRORS)
-        json_array_append_new(im->errors, json_pack("{s:i, s:s}", "line", line, "message", msg));
+    if (json_array_size(im->errors) < IMPORT_MAX_ERRORS) {
+        json_t *x = json_pack("{s:i, s:s}", "line", line, "message", msg);
+        if (!x) /* a message cut inside a UTF-8 sequence */
+            x = json_pack("{s:i, s:s}", "line", line, "message", "invalid value");
+        json_array_append_new(im->errors, x);
+    }
 }
 
 static const char *household_kind(const char *s)

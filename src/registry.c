@@ -13,6 +13,20 @@
 #include "clock.h"
 #include "validate.h"
 
+/* RFC 3339 now, formatted once per second per thread (bulk writes call it
+ * for every row). */
+static void now_rfc3339(char out[32])
+{
+    static _Thread_local int64_t last = -1;
+    static _Thread_local char buf[32];
+    int64_t t = clock_now();
+    if (t != last) {
+        clock_format(t, buf);
+        last = t;
+    }
+    memcpy(out, buf, 32);
+}
+
 /* ---- care tags ---------------------------------------------------------- */
 
 const care_tag care_tags[] = {
@@ -611,7 +625,7 @@ int reg_household_put(db *d, reg_grid_cache *gc, const reg_scope *sc, const reg_
     }
     db_done(s);
     char when[32];
-    clock_format(clock_now(), when);
+    now_rfc3339(when);
     if (hid) {
         if (!sc->all) {
             char code[64];
@@ -746,7 +760,7 @@ int reg_person_put(db *d, reg_grid_cache *gc, const reg_scope *sc, const reg_per
                             "yours");
     }
     char when[32];
-    clock_format(clock_now(), when);
+    now_rfc3339(when);
     const void *pe = p->phone_len ? p->phone_enc : NULL;
     const void *phh = p->phone_len ? p->phone_hash : NULL;
     const char *pm = p->phone_len ? p->phone_mask : NULL;
@@ -1342,7 +1356,7 @@ static int visit_tx(db *d, void *arg)
                             "person_id: not a member of this household");
     }
     char when[32];
-    clock_format(clock_now(), when);
+    now_rfc3339(when);
     if (db_exec(d, "INSERT INTO visits (household_id, person_id, visitor_id, visitor_name, "
                    "visited_at, findings, needs, created_at) VALUES (?, NULLIF(?, 0), "
                    "NULLIF(?, 0), ?, ?, ?, ?, ?)", "IIIttttt", c->in->household_id,

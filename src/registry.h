@@ -234,6 +234,12 @@ int reg_households_export(db *d, const principal *who, table_sink *out, int64_t 
 int reg_place_export(db *d, const principal *who, const reg_kind *k, table_sink *out,
                      int64_t *rows, werr *e);
 
+/* The registry part of `whistle demo` (demo_registry.c): households,
+ * people, visits, places, party organisations in the deepest active grids
+ * (those of demo_grids). scale: small (~5,000 households), county
+ * (~50,000), city (~800,000). */
+int demo_registry(store *st, const audit_actor *a, unsigned seed, const char *scale, werr *e);
+
 /* Small helpers shared with import and roster. */
 /* Trims ASCII and full-width spaces, Excel's ="…" and a leading ' before
  * a formula character, in place; returns s. */

@@ -257,6 +257,8 @@ int reg_place_put(db *d, reg_grid_cache *gc, const reg_scope *sc, const reg_kind
         const reg_col *c = &k->cols[i];
         const char *s = cells[i];
         v.type[i] = c->type;
+        if ((!s || !*s) && c->type == RC_ENUM && !strcmp(c->key, "status"))
+            s = "ok"; /* a facility is in order unless said otherwise */
         v.null[i] = !s || !*s;
         if (v.null[i])
             continue;
@@ -372,7 +374,7 @@ static int bind_vals(db *d, db_stmt **out, const char *sql, struct vals *v, int6
     const char *a[40];
     char num[40][32];
     int n = 0;
-    int start = extra > 0 ? 1 : 0;
+    int start = extra >= 0 ? 1 : 0; /* SELECT and UPDATE match/skip the code */
     for (int i = start; i < v->n; i++) {
         if (v->null[i]) {
             a[n++] = NULL;

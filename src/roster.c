@@ -81,6 +81,33 @@ int roster_staff_list(db *d, const principal *who, const char *grid, const char 
     return WOK;
 }
 
+/* Next duty of a list such as "网格长、楼栋长" (separators 、 , ， ; ； / and
+ * spaces; multi-byte separators matched whole, never byte by byte). */
+static int next_duty(const char **p, char *out, size_t cap)
+{
+    static const char *const seps[] = {"、", ",", "，", ";", "；", "/", " ", "　", NULL};
+    size_t n = 0;
+    while (**p) {
+        size_t sl = 0;
+        for (int i = 0; seps[i]; i++)
+            if (!strncmp(*p, seps[i], strlen(seps[i]))) {
+                sl = strlen(seps[i]);
+                break;
+            }
+        if (sl) {
+            *p += sl;
+            if (n)
+                break;
+            continue;
+        }
+        if (n + 1 < cap)
+            out[n++] = **p;
+        (*p)++;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
 int roster_staff_check(const char *const *cells, werr *e)
 {
     if (!cells[0] || !valid_text(cells[0], 1, 64))
@@ -90,10 +117,8 @@ int roster_staff_check(const char *const *cells, werr *e)
     if (!cells[2] || !*cells[2])
         return FIELD_ERR("职责 duty: required");
     /* several duties in one cell: 网格长、楼栋长 */
-    char buf[200];
-    snprintf(buf, sizeof buf, "%s", cells[2]);
-    for (char *save = NULL, *t = strtok_r(buf, "、,，;；/ ", &save); t;
-         t = strtok_r(NULL, "、,，;；/ ", &save))
+    char t[64];
+    for (const char *p = cells[2]; next_duty(&p, t, sizeof t);)
         if (!grid_duty_parse(t))
             return FIELD_ERR("职责 duty: '%.40s' is not one of 网格长, 网格员, 微网格长, 楼栋长, "
                              "单元长, 党员中心户", t);
@@ -113,11 +138,9 @@ int roster_staff_put(db *d, reg_grid_cache *gc, const reg_scope *sc, const char 
     if ((rc = reg_grid_resolve(d, gc, sc, cells[3], &gid, &code, e)) != WOK)
         return rc;
     const char *phone = cells[1] && *cells[1] ? cells[1] : NULL;
-    char buf[200];
-    snprintf(buf, sizeof buf, "%s", cells[2]);
+    char t[64];
     *what = REG_UNCHANGED;
-    for (char *save = NULL, *t = strtok_r(buf, "、,，;；/ ", &save); t;
-         t = strtok_r(NULL, "、,，;；/ ", &save)) {
+    for (const char *p = cells[2]; next_duty(&p, t, sizeof t);) {
         const char *duty = grid_duty_parse(t);
         db_stmt *s = db_query(d, "SELECT id FROM grid_duties WHERE grid_id = ? AND duty = ? AND "
                                  "name = ? AND (phone IS ? OR phone = ?)", "Itttt", gid, duty,
