@@ -5,17 +5,41 @@
 #include "geo.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 void geo_free(geo_shape *g)
 {
+    free(g); /* one block: the struct, then the points, then the offsets */
+}
+
+/* The shape and its arrays in one allocation (one cache-friendly block,
+ * one free): doubles first for alignment. */
+static geo_shape *shape_alloc(int npolys, int nrings, long npts)
+{
+    size_t sz = sizeof(geo_shape) + sizeof(double) * 2 * (size_t)npts +
+                sizeof(int) * (size_t)(npolys + 1) + sizeof(int) * (size_t)(nrings + 1);
+    geo_shape *g = calloc(1, sz);
     if (!g)
-        return;
-    free(g->poly_ring);
-    free(g->ring_start);
-    free(g->pts);
-    free(g);
+        return NULL;
+    g->pts = (double *)(g + 1);
+    g->poly_ring = (int *)(g->pts + 2 * npts);
+    g->ring_start = g->poly_ring + npolys + 1;
+    return g;
+}
+
+static void set_bbox(geo_shape *g)
+{
+    g->min_lng = g->max_lng = g->pts[0];
+    g->min_lat = g->max_lat = g->pts[1];
+    for (int i = 1; i < g->npts; i++) {
+        double x = g->pts[2 * i], y = g->pts[2 * i + 1];
+        if (x < g->min_lng) g->min_lng = x;
+        if (x > g->max_lng) g->max_lng = x;
+        if (y < g->min_lat) g->min_lat = y;
+        if (y > g->max_lat) g->max_lat = y;
+    }
 }
 
 static int bad(werr *e, const char *fmt, const char *where)
@@ -127,16 +151,9 @@ int geo_parse(const json_t *geom, geo_shape **out, werr *e)
             return W_EINVALID;
         npolys = 1;
     }
-    geo_shape *g = calloc(1, sizeof *g);
+    geo_shape *g = shape_alloc(npolys, nrings, npts);
     if (!g)
         return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-    g->poly_ring = malloc(sizeof(int) * (size_t)(npolys + 1));
-    g->ring_start = malloc(sizeof(int) * (size_t)(nrings + 1));
-    g->pts = malloc(sizeof(double) * 2 * (size_t)npts);
-    if (!g->poly_ring || !g->ring_start || !g->pts) {
-        geo_free(g);
-        return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-    }
     g->poly_ring[0] = 0;
     g->ring_start[0] = 0;
     int rc = WOK;
@@ -155,22 +172,315 @@ int geo_parse(const json_t *geom, geo_shape **out, werr *e)
         geo_free(g);
         return rc;
     }
-    g->min_lng = g->max_lng = g->pts[0];
-    g->min_lat = g->max_lat = g->pts[1];
-    for (int i = 1; i < g->npts; i++) {
-        double x = g->pts[2 * i], y = g->pts[2 * i + 1];
-        if (x < g->min_lng) g->min_lng = x;
-        if (x > g->max_lng) g->max_lng = x;
-        if (y < g->min_lat) g->min_lat = y;
-        if (y > g->max_lat) g->max_lat = y;
-    }
+    set_bbox(g);
     *out = g;
     return WOK;
+}
+
+/* ---- the fast text path ---------------------------------------------------
+ * The locate index parses every stored polygon when it is (re)built; with
+ * 100,000 grids, jansson plus glibc's strtod take seconds. This scanner
+ * reads the common case — ASCII JSON without escapes, numbers short enough
+ * for an exactly rounded conversion (Clinger's fast path: an integer below
+ * 2^53 times or divided by an exact power of ten) — and gives up (returns 0)
+ * on anything else, so that the jansson path decides and words the error.
+ * Whenever it succeeds its shape equals the jansson path's, bit for bit
+ * (tests/fuzz/fuzz_geojson.c checks that). */
+
+typedef struct fscan {
+    const char *p, *end;
+    int depth;
+} fscan;
+
+static void fws(fscan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static int fchar(fscan *s, char c)
+{
+    fws(s);
+    if (s->p < s->end && *s->p == c) {
+        s->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* A string without escapes, control or non-ASCII characters. */
+static int fstr(fscan *s, const char **str, size_t *len)
+{
+    fws(s);
+    if (s->p >= s->end || *s->p != '"')
+        return 0;
+    const char *a = ++s->p;
+    while (s->p < s->end && *s->p != '"') {
+        unsigned char c = (unsigned char)*s->p;
+        if (c < 0x20 || c == '\\' || c >= 0x80)
+            return 0;
+        s->p++;
+    }
+    if (s->p >= s->end)
+        return 0;
+    if (str)
+        *str = a, *len = (size_t)(s->p - a);
+    s->p++;
+    return 1;
+}
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int fnum(fscan *s, double *out)
+{
+    fws(s);
+    const char *p = s->p, *start = p, *end = s->end;
+    int neg = 0, exact = 1, isint = 1, exp10 = 0;
+    uint64_t m = 0;
+    if (p < end && *p == '-')
+        neg = 1, p++;
+    if (p >= end || *p < '0' || *p > '9')
+        return 0;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9')
+            return 0; /* no leading zeros in JSON */
+    } else {
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            if (m < 100000000000000000ULL)
+                m = m * 10 + (uint64_t)(*p - '0');
+            else
+                exact = 0;
+        }
+    }
+    if (p < end && *p == '.') {
+        isint = 0;
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return 0;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            if (m < 100000000000000000ULL)
+                m = m * 10 + (uint64_t)(*p - '0'), exp10--;
+            else
+                exact = 0;
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        isint = 0;
+        p++;
+        int eneg = 0, ev = 0;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p == '-', p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return 0;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (ev < 100000)
+                ev = ev * 10 + (*p - '0');
+        exp10 += eneg ? -ev : ev;
+    }
+    double v;
+    if (exact && m < (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+        v = exp10 < 0 ? (double)m / pow10_exact[-exp10] : (double)m * pow10_exact[exp10];
+        if (neg)
+            v = -v;
+    } else {
+        char buf[64];
+        size_t n = (size_t)(p - start);
+        if (n >= sizeof buf || isint)
+            return 0; /* long integers: jansson's integer rules decide */
+        memcpy(buf, start, n);
+        buf[n] = '\0';
+        v = strtod(buf, NULL);
+    }
+    if (isint && v == 0)
+        v = 0.0; /* "-0" is the integer 0 for jansson */
+    s->p = p;
+    *out = v;
+    return 1;
+}
+
+/* Skips (and checks) any JSON value. */
+static int fskip(fscan *s)
+{
+    fws(s);
+    if (s->p >= s->end)
+        return 0;
+    char c = *s->p;
+    if (c == '"')
+        return fstr(s, NULL, NULL);
+    if (c == '{' || c == '[') {
+        if (++s->depth > 32)
+            return 0;
+        s->p++;
+        char close = c == '{' ? '}' : ']';
+        if (!fchar(s, close)) {
+            do {
+                if (c == '{' && (!fstr(s, NULL, NULL) || !fchar(s, ':')))
+                    return 0;
+                if (!fskip(s))
+                    return 0;
+            } while (fchar(s, ','));
+            if (!fchar(s, close))
+                return 0;
+        }
+        s->depth--;
+        return 1;
+    }
+    static const char *const lits[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(lits[i]);
+        if ((size_t)(s->end - s->p) >= n && memcmp(s->p, lits[i], n) == 0) {
+            s->p += n;
+            return 1;
+        }
+    }
+    double d;
+    return fnum(s, &d);
+}
+
+/* One ring: counts (g NULL) or fills positions; gives up on anything the
+ * jansson path would refuse. */
+static int fring(fscan *s, geo_shape *g, int *nrings, long *npts)
+{
+    if (!fchar(s, '['))
+        return 0;
+    int start = g ? g->npts : 0, n = 0;
+    do {
+        double x, y, z;
+        if (!fchar(s, '[') || !fnum(s, &x) || !fchar(s, ',') || !fnum(s, &y))
+            return 0;
+        while (fchar(s, ','))
+            if (!fnum(s, &z))
+                return 0;
+        if (!fchar(s, ']'))
+            return 0;
+        if (!isfinite(x) || !isfinite(y) || x < -180 || x > 180 || y < -90 || y > 90)
+            return 0;
+        if (g) {
+            g->pts[2 * g->npts] = x;
+            g->pts[2 * g->npts + 1] = y;
+            g->npts++;
+        }
+        n++;
+    } while (fchar(s, ','));
+    if (!fchar(s, ']') || n < 3)
+        return 0;
+    (*nrings)++;
+    *npts += n + 1;
+    if (*nrings > GEO_MAX_RINGS || *npts > GEO_MAX_POINTS)
+        return 0;
+    if (g) {
+        g->ring_start[g->nrings] = start;
+        double *first = &g->pts[2 * start], *last = &g->pts[2 * (g->npts - 1)];
+        if (first[0] != last[0] || first[1] != last[1]) {
+            g->pts[2 * g->npts] = first[0];
+            g->pts[2 * g->npts + 1] = first[1];
+            g->npts++;
+            n++;
+        }
+        if (n < 4)
+            return 0;
+        g->nrings++;
+        g->ring_start[g->nrings] = g->npts;
+    }
+    return 1;
+}
+
+static int fpolygon(fscan *s, geo_shape *g, int *npolys, int *nrings, long *npts)
+{
+    if (!fchar(s, '['))
+        return 0;
+    if (g)
+        g->poly_ring[g->npolys] = g->nrings;
+    do {
+        if (!fring(s, g, nrings, npts))
+            return 0;
+    } while (fchar(s, ','));
+    if (!fchar(s, ']'))
+        return 0;
+    (*npolys)++;
+    if (g) {
+        g->npolys++;
+        g->poly_ring[g->npolys] = g->nrings;
+    }
+    return 1;
+}
+
+static int fcoords(const char *p, const char *end, int multi, geo_shape *g, int *npolys,
+                   int *nrings, long *npts)
+{
+    fscan s = {p, end, 0};
+    *npolys = *nrings = 0;
+    *npts = 0;
+    if (!multi)
+        return fpolygon(&s, g, npolys, nrings, npts);
+    if (!fchar(&s, '['))
+        return 0;
+    do {
+        if (!fpolygon(&s, g, npolys, nrings, npts))
+            return 0;
+    } while (fchar(&s, ','));
+    return fchar(&s, ']');
+}
+
+static int fast_parse(const char *text, size_t len, geo_shape **out)
+{
+    fscan s = {text, text + len, 0};
+    const char *type = NULL, *coords = NULL, *key;
+    size_t tlen = 0, klen;
+    if (!fchar(&s, '{'))
+        return 0;
+    do {
+        if (!fstr(&s, &key, &klen) || !fchar(&s, ':'))
+            return 0;
+        if (klen == 4 && memcmp(key, "type", 4) == 0) {
+            if (!fstr(&s, &type, &tlen))
+                return 0;
+        } else {
+            fws(&s);
+            if (klen == 11 && memcmp(key, "coordinates", 11) == 0)
+                coords = s.p;
+            if (!fskip(&s))
+                return 0;
+        }
+    } while (fchar(&s, ','));
+    if (!fchar(&s, '}'))
+        return 0;
+    fws(&s);
+    if (s.p != s.end || !type || !coords)
+        return 0;
+    int multi;
+    if (tlen == 7 && memcmp(type, "Polygon", 7) == 0)
+        multi = 0;
+    else if (tlen == 12 && memcmp(type, "MultiPolygon", 12) == 0)
+        multi = 1;
+    else
+        return 0;
+    int npolys, nrings;
+    long npts;
+    if (!fcoords(coords, s.end, multi, NULL, &npolys, &nrings, &npts))
+        return 0;
+    geo_shape *g = shape_alloc(npolys, nrings, npts);
+    if (!g)
+        return 0;
+    int p2, r2;
+    long n2;
+    if (!fcoords(coords, s.end, multi, g, &p2, &r2, &n2)) {
+        geo_free(g);
+        return 0;
+    }
+    set_bbox(g);
+    *out = g;
+    return 1;
 }
 
 int geo_parse_text(const char *text, size_t len, geo_shape **out, werr *e)
 {
     *out = NULL;
+    if (fast_parse(text, len, out) == 1)
+        return WOK;
     json_error_t je;
     json_t *j = json_loadb(text, len, 0, &je);
     if (!j)

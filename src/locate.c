@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,17 +33,52 @@
 struct entry {
     int64_t id;
     int depth;
+    unsigned short code_len, name_len;
     char *code, *name;
     geo_shape *g;
 };
 
+/* A grid as the index keeps it: one block of the arena holding the
+ * header, the polygon's arrays and the code and name, so that testing a
+ * candidate and answering touch a few neighbouring cache lines. */
+struct blk {
+    int64_t id;
+    int depth;
+    unsigned short code_len, name_len;
+    const char *code, *name;
+    geo_shape g; /* its arrays point into this block */
+};
+
+/* A bucket's candidate, with its bounding box inline (in floats rounded
+ * outwards: a filter, never a verdict) so that most candidates are rejected
+ * without touching their polygon; 20 bytes, so a bucket fits a few cache
+ * lines. blk16 is the block's offset in the arena in units of 16 bytes. */
+struct cand {
+    float min_lng, min_lat, max_lng, max_lat;
+    uint32_t blk16;
+};
+
+static float down(double v)
+{
+    float f = (float)v;
+    return (double)f > v ? nextafterf(f, -INFINITY) : f;
+}
+
+static float up(double v)
+{
+    float f = (float)v;
+    return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+
 struct snapshot {
     int n;
-    struct entry *e;
+    struct entry *e; /* only while building */
+    char *arena;     /* the blocks, in entry order (deepest first, then by code) */
+    size_t arena_size;
     double x0, y0, cw, ch;
     int nx, ny;
     int *cell_start; /* nx*ny + 1 */
-    int *cell_items;
+    struct cand *cell_items;
     uint64_t local_gen;
     int64_t db_gen;
 };
@@ -60,24 +96,102 @@ typedef struct locator {
 
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static locator *registry;
+/* Bumped by locate_forget: invalidates every thread's cached lookup. */
+static _Atomic uint64_t registry_epoch = 1;
+static _Thread_local struct {
+    store *st;
+    locator *l;
+    uint64_t epoch;
+} tls_last;
 
-static void snapshot_free(struct snapshot *s)
+static void entries_free(struct snapshot *s)
 {
-    if (!s)
-        return;
-    for (int i = 0; i < s->n; i++) {
+    for (int i = 0; s->e && i < s->n; i++) {
         free(s->e[i].code);
         free(s->e[i].name);
         geo_free(s->e[i].g);
     }
     free(s->e);
+    s->e = NULL;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+    if (!s)
+        return;
+    entries_free(s);
+    if (s->arena)
+        munmap(s->arena, s->arena_size);
     free(s->cell_start);
     free(s->cell_items);
     free(s);
 }
 
+static size_t blk_size(const struct entry *en)
+{
+    const geo_shape *g = en->g;
+    size_t n = sizeof(struct blk) + sizeof(double) * 2 * (size_t)g->npts +
+               sizeof(int) * (size_t)(g->npolys + 1 + g->nrings + 1) + en->code_len + 1u +
+               en->name_len + 1u;
+    return (n + 15) & ~(size_t)15;
+}
+
+/* Packs the parsed entries into one arena (huge pages where the kernel
+ * offers them), in entry order; returns the blocks' offsets in off[]. */
+static int pack(struct snapshot *s, size_t *off)
+{
+    size_t total = 0;
+    for (int i = 0; i < s->n; i++) {
+        off[i] = total;
+        total += blk_size(&s->e[i]);
+    }
+    if (total == 0)
+        return WOK;
+    if (total / 16 > UINT32_MAX)
+        return W_EINTERNAL;
+    void *a = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (a == MAP_FAILED)
+        return W_EINTERNAL;
+#ifdef MADV_HUGEPAGE
+    madvise(a, total, MADV_HUGEPAGE);
+#endif
+    s->arena = a;
+    s->arena_size = total;
+    for (int i = 0; i < s->n; i++) {
+        const struct entry *en = &s->e[i];
+        const geo_shape *g = en->g;
+        struct blk *b = (struct blk *)(s->arena + off[i]);
+        char *p = (char *)(b + 1);
+        b->id = en->id;
+        b->depth = en->depth;
+        b->code_len = en->code_len;
+        b->name_len = en->name_len;
+        b->g = *g;
+        b->g.pts = (double *)p;
+        memcpy(p, g->pts, sizeof(double) * 2 * (size_t)g->npts);
+        p += sizeof(double) * 2 * (size_t)g->npts;
+        b->g.poly_ring = (int *)p;
+        memcpy(p, g->poly_ring, sizeof(int) * (size_t)(g->npolys + 1));
+        p += sizeof(int) * (size_t)(g->npolys + 1);
+        b->g.ring_start = (int *)p;
+        memcpy(p, g->ring_start, sizeof(int) * (size_t)(g->nrings + 1));
+        p += sizeof(int) * (size_t)(g->nrings + 1);
+        memcpy(p, en->code, en->code_len);
+        p[en->code_len] = '\0';
+        b->code = p;
+        p += en->code_len + 1;
+        memcpy(p, en->name, en->name_len);
+        p[en->name_len] = '\0';
+        b->name = p;
+    }
+    return WOK;
+}
+
 static locator *locator_for(store *st, int create)
 {
+    uint64_t ep = atomic_load_explicit(&registry_epoch, memory_order_acquire);
+    if (tls_last.st == st && tls_last.epoch == ep && tls_last.l)
+        return tls_last.l;
     pthread_mutex_lock(&reg_mu);
     locator *l = registry;
     while (l && l->st != st)
@@ -89,6 +203,11 @@ static locator *locator_for(store *st, int create)
         atomic_store(&l->local_gen, 1);
         l->next = registry;
         registry = l;
+    }
+    if (l) {
+        tls_last.st = st;
+        tls_last.l = l;
+        tls_last.epoch = atomic_load(&registry_epoch);
     }
     pthread_mutex_unlock(&reg_mu);
     return l;
@@ -164,6 +283,8 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
         en->id = db_col_int64(q, 0);
         en->code = strdup(db_col_text(q, 1));
         en->name = strdup(db_col_text(q, 2));
+        en->code_len = (unsigned short)(en->code ? strnlen(en->code, 63) : 0);
+        en->name_len = (unsigned short)(en->name ? strnlen(en->name, 255) : 0);
         en->depth = db_col_int(q, 3);
         en->g = g;
         if (!en->code || !en->name)
@@ -176,6 +297,12 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
     if (rc != WOK) {
         snapshot_free(s);
         return werr_set(e, rc, "database_error", "cannot load grid polygons");
+    }
+    size_t *off = s->n ? malloc(sizeof *off * (size_t)s->n) : NULL;
+    if (s->n && (!off || pack(s, off) != WOK)) {
+        free(off);
+        snapshot_free(s);
+        return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory for the grid index");
     }
     if (s->n == 0) {
         *out = s;
@@ -198,6 +325,7 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
     size_t ncells = (size_t)s->nx * (size_t)s->ny;
     s->cell_start = calloc(ncells + 1, sizeof(int));
     if (!s->cell_start) {
+        free(off);
         snapshot_free(s);
         return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
     }
@@ -217,11 +345,14 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
                     if (pass == 0)
                         s->cell_start[c + 1]++, total++;
                     else
-                        s->cell_items[s->cell_start[c]++] = i;
+                        s->cell_items[s->cell_start[c]++] =
+                            (struct cand){down(g->min_lng), down(g->min_lat), up(g->max_lng),
+                                          up(g->max_lat), (uint32_t)(off[i] / 16)};
                 }
         }
         if (pass == 0) {
-            if (total > INT32_MAX / 2 || !(s->cell_items = malloc(sizeof(int) * (size_t)(total + 1)))) {
+            if (total > INT32_MAX / 2 || !(s->cell_items = malloc(sizeof(struct cand) * (size_t)(total + 1)))) {
+                free(off);
                 snapshot_free(s);
                 return werr_set(e, W_EINTERNAL, "out_of_memory", "grid index too large");
             }
@@ -233,37 +364,20 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
             s->cell_start[0] = 0;
         }
     }
+    free(off);
+    entries_free(s); /* everything now lives in the arena */
     *out = s;
     return WOK;
 }
 
-/* Makes sure l->snap is current; rebuilds when it is not. */
+/* Rebuilds l->snap unless another thread already did it while we waited. */
 static int refresh(locator *l, werr *e)
 {
-    uint64_t want = atomic_load(&l->local_gen);
     uint64_t builds = atomic_load(&l->builds);
-    pthread_rwlock_rdlock(&l->rw);
-    struct snapshot *cur = l->snap;
-    int stale = !cur || cur->local_gen != want;
-    int64_t cur_db = cur ? cur->db_gen : 0;
-    pthread_rwlock_unlock(&l->rw);
-    if (!stale) {
-        int64_t now = clock_mono_ns(), last = atomic_load(&l->last_check_ns);
-        if (now - last >= DB_CHECK_NS &&
-            atomic_compare_exchange_strong(&l->last_check_ns, &last, now)) {
-            int64_t g;
-            if (read_db_gen(l->st, &g) == WOK && g != cur_db)
-                stale = 1;
-        }
-    }
-    if (!stale)
-        return WOK;
     pthread_mutex_lock(&l->build_mu);
-    /* another thread may have rebuilt while we waited */
-    want = atomic_load(&l->local_gen);
+    uint64_t want = atomic_load(&l->local_gen);
     pthread_rwlock_rdlock(&l->rw);
-    cur = l->snap;
-    int done = cur && cur->local_gen == want && atomic_load(&l->builds) != builds;
+    int done = l->snap && l->snap->local_gen == want && atomic_load(&l->builds) != builds;
     pthread_rwlock_unlock(&l->rw);
     int rc = WOK;
     if (!done) {
@@ -283,6 +397,22 @@ static int refresh(locator *l, werr *e)
     return rc;
 }
 
+/* 1 when the snapshot must be rebuilt (caller holds the read lock). */
+static int stale(locator *l)
+{
+    const struct snapshot *cur = l->snap;
+    if (!cur || cur->local_gen != atomic_load(&l->local_gen))
+        return 1;
+    int64_t now = clock_mono_ns(), last = atomic_load(&l->last_check_ns);
+    if (now - last >= DB_CHECK_NS &&
+        atomic_compare_exchange_strong(&l->last_check_ns, &last, now)) {
+        int64_t g;
+        if (read_db_gen(l->st, &g) == WOK && g != cur->db_gen)
+            return 1;
+    }
+    return 0;
+}
+
 int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
 {
     if (!isfinite(lat) || !isfinite(lng) || lat < -90 || lat > 90 || lng < -180 || lng > 180)
@@ -291,36 +421,42 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
     locator *l = locator_for(st, 1);
     if (!l)
         return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-    int rc = refresh(l, e);
-    if (rc != WOK)
-        return rc;
     pthread_rwlock_rdlock(&l->rw);
+    if (stale(l)) {
+        pthread_rwlock_unlock(&l->rw);
+        int rc = refresh(l, e);
+        if (rc != WOK)
+            return rc;
+        pthread_rwlock_rdlock(&l->rw);
+    }
     const struct snapshot *s = l->snap;
-    int found = -1;
+    const struct blk *hit = NULL;
     if (s && s->n > 0) {
         int ix, iy;
         cell_of(s, lng, lat, &ix, &iy);
         if (ix >= 0 && iy >= 0 && ix < s->nx && iy < s->ny) {
             size_t c = (size_t)iy * (size_t)s->nx + (size_t)ix;
-            for (int k = s->cell_start[c]; k < s->cell_start[c + 1]; k++) {
-                int i = s->cell_items[k];
-                if (geo_contains(s->e[i].g, lat, lng)) {
-                    found = i;
+            const struct cand *k = &s->cell_items[s->cell_start[c]],
+                              *kend = &s->cell_items[s->cell_start[c + 1]];
+            for (; k < kend; k++) {
+                if (lng < k->min_lng || lng > k->max_lng || lat < k->min_lat || lat > k->max_lat)
+                    continue;
+                const struct blk *b = (const struct blk *)(s->arena + (size_t)k->blk16 * 16);
+                if (geo_contains(&b->g, lat, lng)) {
+                    hit = b;
                     break;
                 }
             }
         }
     }
-    if (found >= 0) {
-        const struct entry *en = &s->e[found];
-        memset(out, 0, sizeof *out);
-        out->grid_id = en->id;
-        out->depth = en->depth;
-        snprintf(out->code, sizeof out->code, "%s", en->code);
-        snprintf(out->name, sizeof out->name, "%s", en->name);
+    if (hit) {
+        out->grid_id = hit->id;
+        out->depth = hit->depth;
+        memcpy(out->code, hit->code, (size_t)hit->code_len + 1);
+        memcpy(out->name, hit->name, (size_t)hit->name_len + 1);
     }
     pthread_rwlock_unlock(&l->rw);
-    if (found < 0)
+    if (!hit)
         return werr_set(e, W_ENOTFOUND, "no_grid", "no grid contains the point (%.6f, %.6f)",
                         lat, lng);
     return WOK;
@@ -337,12 +473,34 @@ long locate_indexed_count(store *st)
 {
     locator *l = locator_for(st, 1);
     werr e = {0};
-    if (!l || refresh(l, &e) != WOK)
+    if (!l)
+        return -1;
+    pthread_rwlock_rdlock(&l->rw);
+    int must = stale(l);
+    pthread_rwlock_unlock(&l->rw);
+    if (must && refresh(l, &e) != WOK)
         return -1;
     pthread_rwlock_rdlock(&l->rw);
     long n = l->snap ? l->snap->n : 0;
     pthread_rwlock_unlock(&l->rw);
     return n;
+}
+
+int locate_index_info(store *st, long *grids, double *cands_per_bucket, long *buckets)
+{
+    if (locate_indexed_count(st) < 0)
+        return W_EINTERNAL;
+    locator *l = locator_for(st, 0);
+    if (!l)
+        return W_EINTERNAL;
+    pthread_rwlock_rdlock(&l->rw);
+    const struct snapshot *s = l->snap;
+    long cells = s ? (long)s->nx * s->ny : 0;
+    *grids = s ? s->n : 0;
+    *buckets = cells;
+    *cands_per_bucket = cells ? (double)s->cell_start[cells] / (double)cells : 0;
+    pthread_rwlock_unlock(&l->rw);
+    return WOK;
 }
 
 void locate_forget(store *st)
@@ -354,6 +512,7 @@ void locate_forget(store *st)
     locator *l = *pp;
     if (l)
         *pp = l->next;
+    atomic_fetch_add_explicit(&registry_epoch, 1, memory_order_release);
     pthread_mutex_unlock(&reg_mu);
     if (!l)
         return;

@@ -63,6 +63,11 @@ void locate_invalidate(store *st);
  * error. For health pages and the benchmark. */
 long locate_indexed_count(store *st);
 
+/* The shape of the index (for the benchmark): grids indexed, buckets, and
+ * the mean number of candidates per bucket (the work of one query, which
+ * should not grow with the number of grids). */
+int locate_index_info(store *st, long *grids, double *cands_per_bucket, long *buckets);
+
 /* Frees the locator of st, if any. Call before store_close(st) when the same
  * process may open another store at the same address (unit tests, bench). */
 void locate_forget(store *st);
