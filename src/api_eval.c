@@ -121,6 +121,7 @@ void h_stats_dashboard(http_req *r, http_resp *w)
     f.from = stats_day_add(today, -29);
     f.to = today;
     f.group = IG_DAY;
+    f.counts_only = 1;
     if (rc == WOK && (rc = indicators_query(d, &f, &res, &e)) == WOK) {
         json_t *trend = json_array();
         for (int i = 0; i < res.n; i++) {
@@ -139,6 +140,7 @@ void h_stats_dashboard(http_req *r, http_resp *w)
     f = base;
     month_range(today / 100, &f.from, &f.to);
     f.group = IG_CATEGORY;
+    f.counts_only = 1;
     if (rc == WOK && (rc = indicators_query(d, &f, &res, &e)) == WOK) {
         json_t *cats = json_array();
         for (int i = 0; i < res.n; i++)

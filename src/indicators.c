@@ -222,10 +222,12 @@ static ind_row *row_for(struct acc *a, const char *key)
     return row;
 }
 
-static int add_minutes(struct acc *a, ind_row *row, int64_t m)
+/* Handling times are kept as (minutes, count) pairs: one per close from
+ * stats_closes, one per histogram bucket from stats_close_hist. */
+static int add_minutes(struct acc *a, ind_row *row, int64_t m, int64_t count)
 {
     int i = (int)(row - a->r->rows);
-    if (a->nmins[i] == a->capmins[i]) {
+    if (a->nmins[i] + 2 > a->capmins[i]) {
         int64_t cap = a->capmins[i] ? a->capmins[i] * 2 : 16;
         int64_t *p = realloc(a->mins[i], (size_t)cap * sizeof *p);
         if (!p)
@@ -234,14 +236,36 @@ static int add_minutes(struct acc *a, ind_row *row, int64_t m)
         a->capmins[i] = cap;
     }
     a->mins[i][a->nmins[i]++] = m;
+    a->mins[i][a->nmins[i]++] = count;
     return WOK;
 }
 
-static int cmp_i64(const void *x, const void *y)
+static int cmp_pair(const void *x, const void *y)
 {
     int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
     return (a > b) - (a < b);
 }
+
+/* Nearest-rank percentile p of (minutes, count) pairs (sorted here). */
+static int64_t pair_percentile(int64_t *pairs, int64_t npairs, int p)
+{
+    qsort(pairs, (size_t)npairs, 2 * sizeof(int64_t), cmp_pair);
+    int64_t total = 0;
+    for (int64_t i = 0; i < npairs; i++)
+        total += pairs[2 * i + 1];
+    if (total <= 0)
+        return -1;
+    int64_t rank = (p * total + 99) / 100, seen = 0;
+    if (rank < 1)
+        rank = 1;
+    for (int64_t i = 0; i < npairs; i++) {
+        seen += pairs[2 * i + 1];
+        if (seen >= rank)
+            return pairs[2 * i];
+    }
+    return pairs[2 * (npairs - 1)];
+}
+
 
 static int is_int_key(const char *s)
 {
@@ -587,17 +611,33 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
     }
     if (f->no_p90)
         return WOK;
-    /* handling times of the period's closes; without grid, category or
-     * channel the query reads only the covering index (day, dept, minutes) */
+    /* handling times of the period's closes. Whole months without grid,
+     * category or channel: the monthly histogram. Otherwise every close of
+     * the period; without grid, category or channel that query reads only
+     * the covering index (day, dept, minutes). */
     int narrow = !f->grid && !f->category && !f->channel && f->group != IG_STREET &&
                  f->group != IG_COMMUNITY && f->group != IG_CATEGORY && f->group != IG_CHANNEL;
-    s = db_query(d,
-                 narrow ? "SELECT dept_id, '', '', '', day, minutes FROM stats_closes "
-                          "WHERE day >= ? AND day <= ? AND (? < 0 OR dept_id = ?)"
-                        : "SELECT dept_id, grid_code, category_code, channel, day, minutes "
-                          "FROM stats_closes WHERE day >= ? AND day <= ? AND (? < 0 OR "
-                          "dept_id = ?)",
-                 "iiII", f->from, f->to, f->dept_id, f->dept_id);
+    int mf, mt;
+    month_range(f->from / 100, &mf, &mt);
+    int whole = f->from == mf;
+    month_range(f->to / 100, &mf, &mt);
+    whole = whole && f->to == mt;
+    int hist = narrow && whole && (f->group == IG_NONE || f->group == IG_DEPT ||
+                                   f->group == IG_MONTH);
+    if (hist)
+        s = db_query(d,
+                     "SELECT dept_id, '', '', '', month * 100 + 1, minutes, n FROM "
+                     "stats_close_hist WHERE month >= ? AND month <= ? AND (? < 0 OR "
+                     "dept_id = ?)",
+                     "iiII", f->from / 100, f->to / 100, f->dept_id, f->dept_id);
+    else
+        s = db_query(d,
+                     narrow ? "SELECT dept_id, '', '', '', day, minutes, 1 FROM stats_closes "
+                              "WHERE day >= ? AND day <= ? AND (? < 0 OR dept_id = ?)"
+                            : "SELECT dept_id, grid_code, category_code, channel, day, minutes, "
+                              "1 FROM stats_closes WHERE day >= ? AND day <= ? AND (? < 0 OR "
+                              "dept_id = ?)",
+                     "iiII", f->from, f->to, f->dept_id, f->dept_id);
     if (!s)
         return werr_set(e, W_EINTERNAL, "db_error", "closes query failed");
     while ((rc = db_step(s)) == DB_ROW) {
@@ -608,11 +648,12 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
         char key[64];
         make_key(k, dept, grid, cat, chan, db_col_int(s, 4), key, sizeof key);
         ind_row *row = row_for(a, key);
-        if (!row || add_minutes(a, row, db_col_int64(s, 5)) != WOK) {
+        int64_t n = db_col_int64(s, 6);
+        if (!row || add_minutes(a, row, db_col_int64(s, 5), n) != WOK) {
             db_done(s);
             return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
         }
-        row->closes++;
+        row->closes += n;
     }
     db_done(s);
     if (rc != DB_DONE)
@@ -737,20 +778,18 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
     int tb = choose_table(f, k.len_street, k.len_comm);
     if (rc == WOK)
         rc = run_sums(d, tb, f, &k, 0, &a, &carried, e);
-    if (rc == WOK)
+    if (rc == WOK && !f->counts_only)
         rc = run_sums(d, tb, f, &k, 1, &a, &carried, e);
-    if (rc == WOK && tb != TB_DEPT)
+    if (rc == WOK && tb != TB_DEPT && !f->counts_only)
         rc = add_open_now(d, f, &k, tb, &a, &carried, e);
-    if (rc == WOK)
+    if (rc == WOK && !f->counts_only)
         rc = add_facts(d, f, &k, &a, e);
-    if (rc == WOK)
+    if (rc == WOK && !f->counts_only)
         rc = add_notices(d, f, &k, &a, e);
     if (rc == WOK) {
         for (int i = 0; i < out->n; i++) {
-            if (a.nmins[i]) {
-                qsort(a.mins[i], (size_t)a.nmins[i], sizeof(int64_t), cmp_i64);
-                out->rows[i].p90_minutes = ind_percentile(a.mins[i], a.nmins[i], 90);
-            }
+            if (a.nmins[i])
+                out->rows[i].p90_minutes = pair_percentile(a.mins[i], a.nmins[i] / 2, 90);
         }
         if (timeg) {
             /* carried_in of each bucket: the balance at `from`, plus the net

@@ -60,6 +60,7 @@ typedef struct ind_filter {
     int group;             /* IG_* */
     int64_t now;           /* "overdue now" is judged at this time (clock_now()) */
     int no_p90;            /* skip the handling-time percentiles (p90_minutes = -1) */
+    int counts_only;       /* only the counters (no workload, overdue, percentiles, notices) */
 } ind_filter;
 
 /* The figures of one group. */

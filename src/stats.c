@@ -625,6 +625,11 @@ int stats_on_event(db *d, const struct order_event *ev)
                      "INSERT INTO stats_closes (order_id, seq, day, dept_id, grid_code, "
                      "category_code, channel, minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      "IiiItttI", ev->order_id, ev->seq, day, attr, grid, cat, chan, minutes);
+        if (rc == WOK)
+            rc = db_exec(d,
+                         "INSERT INTO stats_close_hist (month, dept_id, minutes, n) VALUES (?, ?, "
+                         "?, 1) ON CONFLICT (month, dept_id, minutes) DO UPDATE SET n = n + 1",
+                         "iII", day / 100, attr, minutes);
         if (rc != WOK)
             return rc;
     }

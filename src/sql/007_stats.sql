@@ -154,6 +154,17 @@ CREATE TABLE stats_closes (
 );
 CREATE INDEX stats_closes_day ON stats_closes (day, dept_id, minutes);
 
+-- The same handling times as a histogram per month and department, so that
+-- the exact percentiles of whole months (reports, rankings) read a few
+-- thousand rows instead of every close of the month.
+CREATE TABLE stats_close_hist (
+    month     INTEGER NOT NULL,               -- yyyymm (CST) of the close
+    dept_id   INTEGER NOT NULL,
+    minutes   INTEGER NOT NULL,
+    n         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, dept_id, minutes)
+);
+
 -- Problem ledger (问题台账): ticking off (销号) a closed problem.
 CREATE TABLE ledger_ticks (
     order_id     INTEGER PRIMARY KEY,
