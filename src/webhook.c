@@ -22,6 +22,7 @@
 #define FANOUT_BATCH 500
 #define DELIVER_BATCH 50
 #define POLL_MS 200
+#define WEBHOOK_MAX 256 /* active webhooks; far more than a county configures */
 
 static const char *allow_list(void)
 {
@@ -151,8 +152,14 @@ static int create_tx(db *d, void *arg)
     struct create_ctx *c = arg;
     char now[32];
     clock_format(clock_now(), now);
+    db_stmt *s = db_query(d, "SELECT count(*) FROM webhooks WHERE deleted_at IS NULL", "");
+    int active = s && db_step(s) == DB_ROW ? db_col_int(s, 0) : 0;
+    db_done(s);
+    if (active >= WEBHOOK_MAX)
+        return werr_set(c->e, W_ECONFLICT, "too_many_webhooks",
+                        "at most %d webhooks: delete one first", WEBHOOK_MAX);
     int64_t since = 0;
-    db_stmt *s = db_query(d, "SELECT coalesce(max(id), 0) FROM outbox", "");
+    s = db_query(d, "SELECT coalesce(max(id), 0) FROM outbox", "");
     if (s && db_step(s) == DB_ROW)
         since = db_col_int64(s, 0);
     db_done(s);
@@ -443,7 +450,7 @@ static int fanout_tx(db *d, void *arg)
 {
     struct fanout_ctx *c = arg;
     c->n = 0;
-    struct hook hooks[64];
+    struct hook hooks[WEBHOOK_MAX]; /* webhook_create refuses more */
     int nh = 0;
     db_stmt *s = db_query(d,
                           "SELECT id, since_outbox_id, events FROM webhooks "
