@@ -11,6 +11,8 @@ def errs: if .errors == null then "-" else (.errors | .connect + .read + .write 
   if .available | not then (.workload | pad(24)) + "not available yet: " + .reason
   elif .workload == "storage_ceiling" then
     (.workload | pad(24)) + ("-" | pad(7)) + ("b=\(.batch)" | lpad(6)) + ((.ceiling_reports_per_s | num) | lpad(9)) + ("  reports/s at batch \(.batch); \(.ceiling_rows_per_s | num) rows/s; by batch: " + ([.batches[] | "\(.batch):\(.reports_per_s | round)"] | join(" ")))
+  elif .requests == 0 then
+    (.workload | pad(24)) + ((.dataset // "-") | pad(7)) + (.connections | num | lpad(6)) + "   no request completed within \(.duration_s | num) s (wrk --timeout 10 s)"
   elif .ns_per_point != null then
     (.workload | pad(24)) + ("-" | pad(7)) + ("-" | lpad(6)) + ((1e9 / .ns_per_point | num) | lpad(9)) + ("   \(.ns_per_point | num) ns per point")
   elif .people_per_s != null then
