@@ -1,7 +1,8 @@
 // Shared helpers for the API tests: start the real whistle binary on a free
 // loopback port with a fresh database, and talk HTTP to it.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, copyFileSync, renameSync, readdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -32,6 +33,25 @@ export function cli(args, { env = {}, input } = {}) {
   }
 }
 
+// The directory holding a freshly made demo database (whistle.db and its
+// key file), created on first use by whichever test process gets there
+// first; the others wait for the atomic rename.
+function demoTemplate() {
+  // keyed by the binary's build time: a rebuilt binary makes a new demo
+  const tpl = join(dirname(BIN), `demo-template-${Math.floor(statSync(BIN).mtimeMs)}`);
+  if (existsSync(join(tpl, 'whistle.db'))) return tpl;
+  const work = mkdtempSync(join(dirname(BIN), 'demo-making-'));
+  const r = cli(['demo', '--db', join(work, 'whistle.db'), '--scale', 'small']);
+  if (r.status !== 0) throw new Error('demo failed: ' + r.stderr);
+  for (const f of readdirSync(work)) if (/-(wal|shm)$/.test(f)) rmSync(join(work, f));
+  try {
+    renameSync(work, tpl);
+  } catch {
+    rmSync(work, { recursive: true, force: true }); // another process won the race
+  }
+  return tpl;
+}
+
 export function tempDir() {
   return mkdtempSync(join(tmpdir(), 'whistle-test-'));
 }
@@ -42,8 +62,10 @@ export async function startServer({ dir, demo = false, admin = true, args = [] }
   dir = dir || tempDir();
   const db = join(dir, 'whistle.db');
   if (demo) {
-    const r = cli(['demo', '--db', db, '--scale', 'small']);
-    if (r.status !== 0) throw new Error('demo failed: ' + r.stderr);
+    // The demo county is the same for every test file of one build: make it
+    // once (beside the binary) and copy it, database and key file.
+    const tpl = demoTemplate();
+    for (const f of readdirSync(tpl)) copyFileSync(join(tpl, f), join(dir, f));
   } else if (admin) {
     const r = cli(['user', 'add', 'admin', '--db', db, '--role', 'admin', '--name', '管理员',
       '--password-env', 'PW'], { env: { PW: 'admin-password-1' } });
