@@ -126,6 +126,7 @@ void h_card_css(http_req *r, http_resp *w);
 void h_locate(http_req *r, http_resp *w);
 void h_public_locate(http_req *r, http_resp *w);
 void h_public_grids(http_req *r, http_resp *w);
+void h_grids_resolve(http_req *r, http_resp *w);
 
 /* api_eval.c — dashboard, indicators, assessment, monthly report, ledger, analysis */
 void h_stats_dashboard(http_req *r, http_resp *w);

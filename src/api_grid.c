@@ -578,3 +578,37 @@ void h_card_css(http_req *r, http_resp *w)
     resp_static(w, 200, "text/css; charset=utf-8", (const unsigned char *)card_css,
                 strlen(card_css));
 }
+
+/* GET /api/v1/grids/resolve?address=…|compound=&building=&unit=&room= */
+void h_grids_resolve(http_req *r, http_resp *w)
+{
+    werr e = {0};
+    grid_resolve_input in = {0};
+    if (qfield_text(r, "address", FIELD_OPTIONAL, 200, &in.address, &e) != WOK ||
+        qfield_text(r, "street", FIELD_OPTIONAL, 200, &in.street, &e) != WOK ||
+        qfield_text(r, "compound", FIELD_OPTIONAL, 200, &in.compound, &e) != WOK ||
+        qfield_text(r, "building", FIELD_OPTIONAL, 32, &in.building, &e) != WOK ||
+        qfield_text(r, "unit", FIELD_OPTIONAL, 32, &in.unit, &e) != WOK ||
+        qfield_text(r, "room", FIELD_OPTIONAL, 32, &in.room, &e) != WOK) {
+        resp_werr(w, &e);
+        return;
+    }
+    if (!in.address && !in.building && !in.unit && !in.room && !in.compound) {
+        resp_error(w, 422, "invalid_query", "address (or compound/building/unit/room): required");
+        return;
+    }
+    db *d = store_reader(r->st);
+    if (!d) {
+        resp_error(w, 503, "database_unavailable", "database unavailable");
+        return;
+    }
+    json_t *out = NULL;
+    int rc = grid_resolve_address(d, &in, &out, &e);
+    store_release(r->st, d);
+    if (rc == WOK &&
+        !grid_visible(r->who, json_string_value(json_object_get(json_object_get(out, "grid"), "code")))) {
+        json_decref(out);
+        rc = werr_set(&e, W_ENOTFOUND, "no_grid", "no household at that address in your grids");
+    }
+    answer_read(r, w, rc, out, &e);
+}

@@ -137,6 +137,27 @@ json_t *grid_path(db *d, const char *code);
 /* The people in charge of a grid (duties joined with users). */
 json_t *grid_duties_json(db *d, int64_t grid_id);
 
+/* ---- resolve (grid_resolve.c) ------------------------------------------- */
+
+/* The active grid that stands for grid_id today: itself when active, else
+ * what replaced it (followed while the replacement is a single grid; after a
+ * split into several, the parent). For registry rows and reports that still
+ * point at a retired grid (work orders keep the old one on purpose). */
+int grid_current(db *d, int64_t grid_id, int64_t *active_id);
+
+/* An address to its grid through the registry's households: by the address
+ * parts (compound/building/unit/room, normalised as the registry does), by
+ * the whole address, or by part of it (3+ characters; when the matching
+ * households lie in several grids, their deepest common grid, with
+ * "ambiguous": true and the candidates). *out: {grid:{id,code,name,depth,
+ * path}, matched, exact, matches[, ambiguous, candidates]}. W_ENOTFOUND
+ * ("no_grid") when nothing matches. Not scoped: callers filter. */
+typedef struct grid_resolve_input {
+    const char *address; /* free text */
+    const char *street, *compound, *building, *unit, *room;
+} grid_resolve_input;
+int grid_resolve_address(db *d, const grid_resolve_input *in, json_t **out, werr *e);
+
 /* ---- import / export (grid_io.c) ---------------------------------------- */
 
 /* Imports grids from GeoJSON (a FeatureCollection whose features have

@@ -265,6 +265,8 @@ const struct route routes[] = {
      "Import grids from CSV or GeoJSON (dry run, all or nothing)"},
     {"GET", "/api/v1/grids/export", h_grids_export, "grid.read", 0,
      "Export grids as CSV or GeoJSON"},
+    {"GET", "/api/v1/grids/resolve", h_grids_resolve, "grid.read", 0,
+     "The grid of an address or building/unit/room (through the registry)"},
     {"GET", "/api/v1/grids/{code}", h_grids_get, "grid.read", 0, "One grid"},
     {"PATCH", "/api/v1/grids/{code}", h_grids_update, "grid.admin", J, "Change a grid"},
     {"PUT", "/api/v1/grids/{code}/duties", h_grids_duties_put, "grid.admin", J,

@@ -437,6 +437,28 @@ test('the demo county: a tiled tree, scoped demo accounts', async () => {
     const com = new Client(demo.url);
     assert.equal((await com.login('community', 'whistle-demo')).status, 200);
     assert.equal((await com.get('/api/v1/grids?tree=1')).body.items.length, 1 + 4 + 16);
+
+    // an address (or building/unit/room) resolves to its grid through the registry
+    const hh = await a.get('/api/v1/households?grid=511423002001&limit=1');
+    assert.equal(hh.status, 200, hh.text);
+    const h = hh.body.items[0];
+    assert.ok(h && h.grid, 'the demo registry has households with grids');
+    const q = (o) => '/api/v1/grids/resolve?' + new URLSearchParams(o).toString();
+    let r = await a.get(q({ address: h.address }));
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([r.body.grid.code, r.body.exact, r.body.matched], [h.grid.code, true, 'household']);
+    const parts = { compound: h.compound, building: h.building + '栋', unit: h.unit + '单元', room: h.room };
+    r = await a.get(q(parts));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.grid.code, h.grid.code);
+    r = await a.get(q({ address: h.compound }));
+    assert.equal(r.status, 200, r.text);
+    assert.ok(h.grid.code.startsWith(r.body.grid.code), 'the common grid of the matches contains the household');
+    assert.ok(r.body.candidates.some((c) => c.code === h.grid.code));
+    assertError(assert, await a.get(q({ address: '火星基地九号楼' })), 404, 'no_grid');
+    assertError(assert, await a.get('/api/v1/grids/resolve'), 422);
+    // a grid worker resolves only into their own grids
+    assertError(assert, await gw.get(q({ address: h.address })), 404, 'no_grid');
   } finally {
     await demo.stop();
     demo.cleanup();
