@@ -574,6 +574,9 @@ struct report_ctx {
     /* out */
     int existed;
     werr *e;
+    /* report_tx may run twice (store.h): o as prepared, restored on a re-run */
+    struct orow o_in;
+    int ran;
 };
 
 static int existing_by_idem(db *d, const char *key, struct orow *o)
@@ -590,6 +593,13 @@ static int report_tx(db *d, void *arg)
 {
     struct report_ctx *c = arg;
     const order_report_input *in = c->in;
+    /* Re-runnable (store.h): start again from the order as prepared. */
+    if (c->ran)
+        c->o = c->o_in;
+    else
+        c->o_in = c->o;
+    c->ran = 1;
+    c->existed = 0;
     if (c->idem[0] && existing_by_idem(d, c->idem, &c->o)) {
         c->existed = 1;
         return WOK;

@@ -217,6 +217,203 @@ static void test_backup(void **state)
     store_close(b);
 }
 
+/* ---- batches without savepoints: a job failing after writing (PERF) ---- */
+
+enum { MODE_OK, MODE_FAIL_BEFORE, MODE_FAIL_AFTER };
+
+struct rerun_job {
+    char code[32];
+    int mode;
+    /* out */
+    int64_t id;
+    int runs; /* counted on purpose to observe re-runs (a real fn must not) */
+};
+
+static int rerun_fn(db *d, void *arg)
+{
+    struct rerun_job *c = arg;
+    c->runs++;
+    if (c->mode == MODE_FAIL_BEFORE)
+        return W_ENOTFOUND; /* refused before any write: nothing to undo */
+    int rc = db_exec(d, "INSERT INTO departments (code, name, created_at) VALUES (?, ?, ?)", "ttt",
+                     c->code, "部门", "2026-01-01T00:00:00Z");
+    if (rc != WOK)
+        return rc;
+    c->id = db_last_id(d);
+    /* a second write, as real jobs make (row + audit) */
+    rc = db_exec(d, "UPDATE departments SET name = ? WHERE id = ?", "tI", c->code, c->id);
+    if (rc != WOK)
+        return rc;
+    return c->mode == MODE_FAIL_AFTER ? W_EINVALID : WOK;
+}
+
+/* Holds the writer until every worker is about to queue its job, so that
+ * the next batch is all of them. */
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_ready, gate_want;
+
+static int gate_fn(db *d, void *arg)
+{
+    pthread_mutex_lock(&gate_mu);
+    while (gate_ready < gate_want)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    usleep(100 * 1000); /* let them reach store_write's queue */
+    return WOK;
+}
+
+struct rerun_worker {
+    store *st;
+    struct rerun_job *job;
+    int rc;
+};
+
+static void *rerun_worker_main(void *p)
+{
+    struct rerun_worker *w = p;
+    pthread_mutex_lock(&gate_mu);
+    gate_ready++;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    w->rc = store_write(w->st, rerun_fn, w->job);
+    return NULL;
+}
+
+static void *gate_main(void *p)
+{
+    store_write(p, gate_fn, NULL);
+    return NULL;
+}
+
+static int64_t id_of(store *st, const char *code)
+{
+    db *d = store_reader(st);
+    db_stmt *s = db_query(d, "SELECT id, name FROM departments WHERE code = ?", "t", code);
+    int64_t id = -1;
+    if (db_step(s) == DB_ROW) {
+        id = db_col_int64(s, 0);
+        assert_string_equal(db_col_text(s, 1), code); /* both writes of the job */
+    }
+    db_done(s);
+    store_release(st, d);
+    return id;
+}
+
+/* One batch of 24 jobs where some fail after writing and some before: the
+ * failing jobs leave nothing, every other job commits with its outputs set
+ * by its last run, and a failing job runs only once. */
+static void test_fail_after_write_in_batch(void **state)
+{
+    store *st = *state;
+    enum { N = 24 };
+    struct rerun_job jobs[N];
+    struct rerun_worker w[N];
+    pthread_t t[N], g;
+    store_stats before, after;
+    store_get_stats(st, &before);
+    gate_ready = 0;
+    gate_want = N;
+    pthread_create(&g, NULL, gate_main, st);
+    usleep(20 * 1000); /* the gate job is the writer's current batch */
+    for (int i = 0; i < N; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        snprintf(jobs[i].code, sizeof jobs[i].code, "RR-%d", i);
+        jobs[i].mode = i % 5 == 2 ? MODE_FAIL_AFTER : i % 7 == 3 ? MODE_FAIL_BEFORE : MODE_OK;
+        w[i] = (struct rerun_worker){st, &jobs[i], -1};
+        pthread_create(&t[i], NULL, rerun_worker_main, &w[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    pthread_join(g, NULL);
+    store_get_stats(st, &after);
+    int reran = 0;
+    for (int i = 0; i < N; i++) {
+        int64_t id = id_of(st, jobs[i].code);
+        switch (jobs[i].mode) {
+        case MODE_OK:
+            assert_int_equal(w[i].rc, WOK);
+            assert_true(id > 0);
+            assert_int_equal(jobs[i].id, id); /* the output of the run that committed */
+            assert_true(jobs[i].runs == 1 || jobs[i].runs == 2);
+            reran += jobs[i].runs == 2;
+            break;
+        case MODE_FAIL_AFTER:
+            assert_int_equal(w[i].rc, W_EINVALID);
+            assert_int_equal(id, -1); /* undone */
+            assert_int_equal(jobs[i].runs, 1);
+            break;
+        default:
+            assert_int_equal(w[i].rc, W_ENOTFOUND);
+            assert_int_equal(id, -1);
+            assert_int_equal(jobs[i].runs, 1);
+        }
+    }
+    /* the jobs were batched together, so a failure after writing made the
+     * batch run again; at least the jobs ahead of it in the queue re-ran */
+    assert_true(after.write_reruns > before.write_reruns);
+    assert_true(reran > 0);
+}
+
+struct stress_arg {
+    store *st;
+    int base;
+    int ok, failed;
+};
+
+static void *stress_main(void *p)
+{
+    struct stress_arg *a = p;
+    for (int i = 0; i < 150; i++) {
+        struct rerun_job c;
+        memset(&c, 0, sizeof c);
+        snprintf(c.code, sizeof c.code, "ST%d-%d", a->base, i);
+        c.mode = (i + a->base) % 9 == 0 ? MODE_FAIL_AFTER : (i + a->base) % 11 == 0 ? MODE_FAIL_BEFORE
+                                                                                   : MODE_OK;
+        int rc = store_write(a->st, rerun_fn, &c);
+        int64_t id = id_of(a->st, c.code);
+        if (c.mode == MODE_OK) {
+            if (rc != WOK || id != c.id || c.runs > 2)
+                a->failed++;
+            else
+                a->ok++;
+        } else if (rc == WOK || id != -1 || c.runs != 1) {
+            a->failed++;
+        }
+    }
+    return NULL;
+}
+
+/* Many threads, jobs failing after writing at random points of random
+ * batches: every committed job is whole, every failed one absent. */
+static void test_fail_after_write_stress(void **state)
+{
+    store *st = *state;
+    enum { T = 8 };
+    pthread_t t[T];
+    struct stress_arg a[T];
+    for (int i = 0; i < T; i++) {
+        a[i] = (struct stress_arg){st, i, 0, 0};
+        pthread_create(&t[i], NULL, stress_main, &a[i]);
+    }
+    int ok = 0, failed = 0, want = 0;
+    for (int i = 0; i < T; i++) {
+        pthread_join(t[i], NULL);
+        ok += a[i].ok;
+        failed += a[i].failed;
+        for (int k = 0; k < 150; k++)
+            want += (k + i) % 9 != 0 && (k + i) % 11 != 0;
+    }
+    assert_int_equal(failed, 0);
+    assert_int_equal(ok, want);
+    db *d = store_reader(st);
+    db_stmt *s = db_query(d, "SELECT count(*) FROM departments WHERE code LIKE 'ST%'", "");
+    assert_int_equal(db_step(s), DB_ROW);
+    assert_int_equal(db_col_int(s, 0), want);
+    db_done(s);
+    store_release(st, d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +425,8 @@ int main(void)
         cmocka_unit_test(test_audit_triggers),
         cmocka_unit_test(test_bind_mismatch),
         cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_fail_after_write_in_batch),
+        cmocka_unit_test(test_fail_after_write_stress),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
