@@ -142,6 +142,8 @@ async function route() {
     return;
   }
   const query = new URLSearchParams(path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
+  const ph = h('p.loading', t('common.loading')); // until the screen has rendered
+  main.append(ph);
   try {
     const mod = await import(found.mod);
     const ctx = {
@@ -154,6 +156,7 @@ async function route() {
       },
     };
     await mod.default(ctx);
+    ph.remove();
   } catch (e) {
     if (e && e.status === 401) return;
     clear(main).append(errorBox(e));

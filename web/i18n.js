@@ -24,6 +24,7 @@ const T = {
   'common.all': ['全部', 'All'],
   'common.prev': ['上一页', 'Previous'],
   'common.next': ['下一页', 'Next'],
+  'common.more': ['加载更多', 'Load more'],
   'common.page': ['第 {n} 页', 'Page {n}'],
   'common.total': ['共 {n} 条', '{n} in all'],
   'common.yes': ['是', 'Yes'],

@@ -131,7 +131,7 @@ test('registry: grid tree with contact cards, import with a dry-run report, mask
   // import people: a bad row is reported by line and nothing is written
   const grid = await street.getAttribute('data-code');
   const head = '姓名,性别,身份证号,联系电话,所属网格,小区,楼栋,单元,房号,人员类型,关爱标签\n';
-  const good = `王秀英,女,511423195001010025,13812345678,${grid},幸福小区,3栋,2单元,201,户籍,独居老人\n`;
+  const good = `欧阳小测,女,511423195001010025,13812345678,${grid},幸福小区,3栋,2单元,201,户籍,独居老人\n`;
   const bad = `李四,男,12345,13800000000,${grid},幸福小区,3栋,2单元,202,户籍,\n`;
   const file = (name, text) => { const f = join(srv.dir, name); writeFileSync(f, text); return f; };
   await page.goto(srv.url + '/#/registry/import');
@@ -148,13 +148,42 @@ test('registry: grid tree with contact cards, import with a dry-run report, mask
   await page.locator('#imp-result h2', { hasText: '导入完成' }).waitFor();
   // people: the ID number is masked for the browser as the API returns it
   await page.goto(srv.url + '/#/registry/people');
+  await page.getByLabel('搜索').fill('欧阳小测');
   await page.getByRole('button', { name: '搜索' }).click();
-  const row = page.locator('tbody tr', { hasText: '王秀英' });
+  const row = page.locator('tbody tr', { hasText: '欧阳小测' });
   await row.waitFor();
   const text = await row.textContent();
   assert.ok(!text.includes('511423195001010025'), 'ID number masked: ' + text);
   assert.match(text, /\*{4}/);
   await shot(page, 'registry-people-desktop');
+  await context.close();
+});
+
+test('every screen at phone and desktop width (screenshots; labelled controls)', async () => {
+  const screens = ['/queues/dispatch', '/queues/overdue', '/queues/supervision', '/queues/all', '/map', '/registry/grids',
+    '/registry/people', '/registry/households', '/registry/facilities', '/registry/visits', '/registry/roster', '/registry/import',
+    '/registry/export', '/dashboard', '/report', '/admin/users', '/admin/tokens', '/admin/departments', '/admin/catalog',
+    '/admin/calendar', '/admin/webhooks', '/admin/deadletters', '/admin/audit'];
+  for (const [tag, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    const { page, context } = await openPage(browser, srv, { viewport, mobile: tag === 'phone', problems });
+    await login(page, srv, 'admin', 'whistle-admin');
+    for (const s of screens) {
+      await page.goto(srv.url + '/#' + s);
+      await page.waitForFunction(() => document.querySelector('#main .view') && !document.querySelector('#main .loading'));
+      const err = await page.locator('#main .error[role=alert]').allTextContents();
+      assert.deepEqual(err, [], `${s} shows an error`);
+      await shot(page, `screen-${s.slice(1).replace(/\//g, '-')}-${tag}`);
+    }
+    await context.close();
+  }
+  // the resident page in English
+  const { page, context } = await openPage(browser, srv, { viewport: PHONE, mobile: true, problems });
+  await page.goto(srv.url + '/m.html?grid=511423001001');
+  await page.locator('.cat').first().waitFor();
+  await page.getByRole('button', { name: '切换语言' }).click();
+  await page.locator('.cat', { hasText: 'City appearance' }).waitFor();
+  await page.waitForFunction(() => document.querySelector('#grid-2') && document.querySelector('#grid-2').value === '511423001001');
+  await shot(page, 'm-report-english-phone');
   await context.close();
 });
 

@@ -24,10 +24,10 @@ export async function launch() {
 
 // A fresh browser context (own cookies) and page at the given size, with
 // the watchdogs. problems is an array the test asserts empty at the end.
-export async function openPage(browser, srv, { viewport = DESKTOP, mobile = false, problems } = {}) {
+export async function openPage(browser, srv, { viewport = DESKTOP, mobile = false, problems, geolocation } = {}) {
   const context = await browser.newContext({
     viewport, deviceScaleFactor: 1, isMobile: mobile, hasTouch: mobile, locale: 'zh-CN',
-    permissions: [],
+    permissions: geolocation ? ['geolocation'] : [], geolocation,
   });
   const page = await context.newPage();
   const origin = new URL(srv.url).origin;
@@ -45,13 +45,32 @@ export async function openPage(browser, srv, { viewport = DESKTOP, mobile = fals
     problems.push(`request to another host: ${u}`);
     return route.abort();
   });
-  page.setDefaultTimeout(15000);
+  page.setDefaultTimeout(30000); // generous: CI machines are shared and slow
+  page.problems = problems;
   return { context, page };
+}
+
+// Every visible form control must have an accessible name (a <label>,
+// aria-label or aria-labelledby; buttons their text).
+export async function unlabelled(page) {
+  return page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll('input, select, textarea, button')) {
+      if (el.type === 'hidden' || !el.getClientRects().length) continue;
+      if (el.type === 'file' && el.labels && el.labels.length) continue;
+      const name = (el.labels && [...el.labels].map((l) => l.textContent).join(' ').trim()) ||
+        el.getAttribute('aria-label') || (el.getAttribute('aria-labelledby') || '').split(' ').map((id) => document.getElementById(id)?.textContent || '').join('').trim() ||
+        (el.tagName === 'BUTTON' ? el.textContent.trim() : '') || el.getAttribute('title');
+      if (!name) bad.push(el.outerHTML.slice(0, 120));
+    }
+    return bad;
+  });
 }
 
 let shotDir = null;
 export async function shot(page, name) {
   if (!shotDir) { shotDir = join(ARTIFACTS, 'screens'); mkdirSync(shotDir, { recursive: true }); }
+  if (page.problems) for (const b of await unlabelled(page)) page.problems.push(`unlabelled control on ${name}: ${b}`);
   const file = join(shotDir, name + '.png');
   await page.screenshot({ path: file, fullPage: true });
   return file;

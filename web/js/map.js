@@ -7,7 +7,7 @@ import { h, clear, fmtTime } from './dom.js';
 import { t, lang, extend } from '../i18n.js';
 import { get, items } from './api.js';
 import { field, select, table, badge, toast } from './ui.js';
-import { loadLeaflet } from './vendor.js';
+import { loadLeaflet, tileUrl, setTileUrl } from './vendor.js';
 import { catNameOf, ensureCatalog, stateBadge } from './orders-common.js';
 
 extend({
@@ -31,12 +31,7 @@ extend({
   'map.truncated': ['网格过多，只显示了一部分', 'Too many grids: only part is shown'],
 });
 
-const TILE_KEY = 'whistle.tileUrl';
 const FINAL = new Set(['closed', 'rated', 'rejected', 'merged', 'onsite_resolved']);
-
-export function tileUrl() {
-  try { return localStorage.getItem(TILE_KEY) || ''; } catch { return ''; }
-}
 
 export default async function mapView(ctx) {
   const el = ctx.el;
@@ -52,7 +47,7 @@ export default async function mapView(ctx) {
   const mapDiv = h('div#map.map', { role: 'application', 'aria-label': t('map.title') });
   const side = h('aside.map-side.card', { 'aria-live': 'polite' }, h('p.muted', t('map.pick')));
   const settings = h('details.no-print', h('summary', t('map.settings')),
-    h('form.toolbar', { onsubmit: (e) => { e.preventDefault(); try { localStorage.setItem(TILE_KEY, tileIn.value.trim()); } catch { /* off */ } location.reload(); } },
+    h('form.toolbar', { onsubmit: (e) => { e.preventDefault(); setTileUrl(tileIn.value.trim()); location.reload(); } },
       field(t('map.tiles'), tileIn, { hint: t('map.tiles.hint') }), h('button', { type: 'submit' }, t('common.save'))));
   el.append(h('div.toolbar', h('h1', t('map.title')), h('div.spacer'), field(t('map.level'), levelSel), legend),
     h('div.map-wrap', mapDiv, side), settings);

@@ -64,16 +64,22 @@ export default async function queuesView(ctx) {
   const deptSel = select([{ value: '', label: t('common.all') }, ...depts.map((d) => ({ value: d.id, label: lang() === 'en' && d.name_en ? d.name_en : d.name }))], { name: 'dept_id', value: mem.f.dept_id || '' });
   const fromIn = h('input', { type: 'date', name: 'from', value: mem.f.from || '' });
   const toIn = h('input', { type: 'date', name: 'to', value: mem.f.to || '' });
+  // On a phone the filters other than the search fold away.
+  const anyFilter = ['category', 'state', 'level', 'dept_id', 'from', 'to'].some((k) => mem.f[k]);
+  const more = h('details.more-filters', { open: anyFilter || window.innerWidth > 760 },
+    h('summary', t('common.filter')),
+    h('div.toolbar', field(t('q.category'), catSel), field(t('q.state'), stateSel), field(t('q.level'), levelSel),
+      cur !== 'department' ? field(t('q.dept'), deptSel) : null, field(t('q.from'), fromIn), field(t('q.to'), toIn)));
   const form = h('form.toolbar.filters', { role: 'search' },
-    field(t('q.search'), qIn), field(t('q.category'), catSel), field(t('q.state'), stateSel), field(t('q.level'), levelSel),
-    cur !== 'department' ? field(t('q.dept'), deptSel) : null, field(t('q.from'), fromIn), field(t('q.to'), toIn),
-    h('button.primary', { type: 'submit' }, t('common.filter')));
+    field(t('q.search'), qIn), more,
+    h('button.primary', { type: 'submit' }, t('common.search')));
   const apply = () => {
     mem.f = { q: qIn.value.trim(), category: catSel.value, state: stateSel.value, level: levelSel.value, dept_id: cur !== 'department' ? deptSel.value : '', from: fromIn.value, to: toIn.value };
     mem.page = 1; mem.cursors = [null]; mem.sel = 0;
     load();
   };
-  form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+  // after a search the keys move through the results (j/k, Enter)
+  form.addEventListener('submit', (e) => { e.preventDefault(); if (document.activeElement) document.activeElement.blur(); apply(); });
   for (const s of [catSel, stateSel, levelSel, deptSel, fromIn, toIn]) s.addEventListener('change', apply);
   qIn.addEventListener('input', debounce(() => { if (qIn.value.trim().length === 0 || qIn.value.trim().length >= 2) apply(); }, 400));
   const listBox = h('div', { id: 'queue-list' });
@@ -119,6 +125,7 @@ export default async function queuesView(ctx) {
         sort: mem.sort, onSort: (k) => { mem.sort = mem.sort && mem.sort.key === k ? { key: k, dir: mem.sort.dir === 'asc' ? 'desc' : 'asc' } : { key: k, dir: 'asc' }; draw(); },
         onRow: (o) => { location.hash = '#/orders/' + o.id; },
         rowClass: (o) => isOverdue(o) ? 'overdue' : null,
+        stack: true,
       }),
       pager({ page: mem.page, pageSize: PAGE, total: res && res.total != null ? res.total : null, hasNext: !!(res && res.next_cursor), onPage: go }));
     view.forEach((o, i) => { rowsEls()[i]?.setAttribute('aria-selected', i === mem.sel ? 'true' : 'false'); });
@@ -189,10 +196,15 @@ async function supervisionList(body, ctx) {
   const box = h('div', { id: 'queue-list' });
   stateSel.addEventListener('change', () => { mem.f.state = stateSel.value; load(); });
   body.append(h('div.toolbar', field(t('o.state'), stateSel)), box);
-  async function load() {
+  let rows = [], cursor;
+  async function load(more) {
+    if (!more) { rows = []; cursor = undefined; }
     await fill(box, async () => {
-      const r = await get('/api/v1/supervision', { state: mem.f.state, limit: 100 });
-      return supervisionTable(items(r), ctx, load, t('q.supervision'));
+      const r = await get('/api/v1/supervision', { state: mem.f.state, limit: 30, cursor });
+      rows = rows.concat(items(r));
+      cursor = r.next_cursor;
+      return h('div', supervisionTable(rows, ctx, () => load(), t('q.supervision')),
+        cursor ? h('div.pager', h('button', { type: 'button', onclick: () => load(true) }, t('common.more'))) : null);
     });
   }
   await load();
@@ -212,7 +224,7 @@ export function supervisionTable(rows, ctx, reload, caption) {
     { key: 'a', label: t('common.actions'), render: (s) => h('span.actions',
       s.state === 'issued' && ctx.can('supervision.answer') ? h('button', { type: 'button', onclick: () => answer(s) }, t('sup.do_answer')) : null,
       s.state !== 'closed' && ctx.can('supervision.write') ? h('button', { type: 'button', onclick: () => closeIt(s) }, t('sup.do_close')) : null) },
-  ], rows, { caption, rowClass: (s) => s.answer_overdue ? 'overdue' : null });
+  ], rows, { caption, rowClass: (s) => s.answer_overdue ? 'overdue' : null, stack: true });
   async function answer(s) {
     const v = await dialog({ title: `${t('sup.do_answer')} · ${s.code}`, message: s.reason, fields: [{ name: 'answer', label: t('sup.answer'), type: 'textarea', required: true }] });
     if (!v) return;

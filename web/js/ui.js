@@ -78,7 +78,7 @@ export function table(columns, rows, opts = {}) {
     }
     tbody.append(tr);
   });
-  const tbl = h('table.grid', opts.caption ? h('caption', opts.caption) : null, thead, tbody);
+  const tbl = h('table.grid' + (opts.stack ? '.stack' : ''), opts.caption ? h('caption', opts.caption) : null, thead, tbody);
   if (!rows.length) tbody.append(h('tr', h('td.empty', { colSpan: columns.length }, t('common.none'))));
   return h('div.table-wrap', tbl);
 }

@@ -29,12 +29,16 @@ export function loadChart() {
 }
 
 // The base map: a tile URL template is a deployment setting (government
-// networks run their own tile servers). Without one the map has a plain
+// networks run their own tile servers). Until the server keeps it, it is
+// kept per browser (set on the map screen). Without one the map has a plain
 // background and the grid polygons alone — and makes no outside request.
+const TILE_KEY = 'whistle.tileUrl';
+export function tileUrl() {
+  try { return localStorage.getItem(TILE_KEY) || ''; } catch { return ''; }
+}
+export function setTileUrl(u) {
+  try { if (u) localStorage.setItem(TILE_KEY, u); else localStorage.removeItem(TILE_KEY); } catch { /* off */ }
+}
 export async function tileSetting() {
-  try {
-    const r = await fetch('/api/v1/ui/settings', { headers: { Accept: 'application/json' } });
-    if (r.ok) { const j = await r.json(); return { url: j.map_tile_url || '', attribution: j.map_attribution || '' }; }
-  } catch { /* none */ }
-  return { url: '', attribution: '' };
+  return { url: tileUrl(), attribution: '' };
 }
