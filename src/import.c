@@ -274,6 +274,67 @@ static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct row *r, int
     }
 }
 
+/* ---- bulk imports: secondary indexes rebuilt once ----------------------------
+ *
+ * Inserting a million people updates every index of people and households
+ * row by row with random keys (name, phone hash, grid…): the B-tree pages
+ * of those indexes no longer fit the writer's cache, are spilled to the WAL
+ * and rewritten again and again inside the one transaction. For a large
+ * import the indexes that the per-row lookups do not use are dropped first
+ * and created again at the end with one sort each — in the SAME
+ * transaction, so the import stays all-or-nothing and readers (WAL
+ * snapshots) never see a table without its indexes. The statements to
+ * recreate them come from sqlite_master, so they are exactly the
+ * migration's. Kept: the UNIQUE constraints (people.id_hash,
+ * households.addr_key: the per-row lookups) and people_household (people
+ * without an ID number, moving a household). */
+#define BULK_ROWS 20000
+
+struct bulk {
+    int n;
+    char *name[16], *sql[16];
+};
+
+static int bulk_begin(db *d, struct bulk *b)
+{
+    memset(b, 0, sizeof *b);
+    db_stmt *s = db_query(d, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                             "tbl_name IN ('people', 'households') AND sql IS NOT NULL AND "
+                             "name <> 'people_household' ORDER BY name", "");
+    while (s && db_step(s) == DB_ROW && b->n < 16) {
+        b->name[b->n] = strdup(db_col_text(s, 0));
+        b->sql[b->n] = strdup(db_col_text(s, 1));
+        if (!b->name[b->n] || !b->sql[b->n]) {
+            free(b->name[b->n]);
+            free(b->sql[b->n]);
+            break;
+        }
+        b->n++;
+    }
+    db_done(s);
+    for (int i = 0; i < b->n; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", b->name[i]);
+        if (db_exec(d, sql, "") != WOK)
+            return W_EINTERNAL;
+    }
+    return WOK;
+}
+
+/* Recreates what bulk_begin dropped; frees b. */
+static int bulk_end(db *d, struct bulk *b)
+{
+    int rc = WOK;
+    for (int i = 0; i < b->n; i++) {
+        if (rc == WOK && db_exec(d, b->sql[i], "") != WOK)
+            rc = W_EINTERNAL;
+        free(b->name[i]);
+        free(b->sql[i]);
+    }
+    b->n = 0;
+    return rc;
+}
+
 static int import_tx(db *d, void *arg)
 {
     struct imp *im = arg;
@@ -281,6 +342,16 @@ static int import_tx(db *d, void *arg)
     if (!gc)
         return werr_set(im->e, W_EINTERNAL, "out_of_memory", "out of memory");
     im->created = im->updated = im->unchanged = 0;
+    size_t good = 0;
+    for (size_t i = 0; i < im->nrows; i++)
+        good += !im->rows[i].bad;
+    struct bulk bulk = {0};
+    int bulky = good >= BULK_ROWS && (im->ki.k == K_PEOPLE || im->ki.k == K_HOUSEHOLDS);
+    if (bulky && bulk_begin(d, &bulk) != WOK) {
+        bulk_end(d, &bulk);
+        reg_grid_cache_free(gc);
+        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot prepare the bulk import");
+    }
     for (size_t i = 0; i < im->nrows; i++) {
         struct row *r = &im->rows[i];
         if (r->bad)
@@ -301,6 +372,8 @@ static int import_tx(db *d, void *arg)
             im->unchanged++;
     }
     reg_grid_cache_free(gc);
+    if (bulky && bulk_end(d, &bulk) != WOK)
+        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot rebuild the indexes");
     if (im->error_count || im->dry_run)
         return W_ECONFLICT; /* roll back: nothing of this import is kept */
     if (im->ki.k != K_STAFF && reg_recount_grids(d) != WOK)

@@ -195,7 +195,9 @@ int reg_parse_date(const char *s, char out[11])
     }
     if (y < 1880 || y > 2100 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
         return -1;
-    snprintf(out, 11, "%04d-%02d-%02d", y % 10000, (m % 13 + 13) % 13, (d % 32 + 32) % 32);
+    char tmp[40]; /* y, m, d are in range: exactly 10 characters */
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y, m, d);
+    memcpy(out, tmp, 11);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "assets.h"
@@ -47,6 +48,9 @@ struct db {
      * cheaper than hashing ~1.5 KB of SQL byte by byte. */
     struct { const char *p; int slot; } ptr_index[PTR_INDEX];
     int last_rc;
+    /* schema statements run by db_exec (CREATE/DROP/ALTER): they change
+     * the database without counting in sqlite3_total_changes() */
+    int64_t ddl;
 };
 
 struct write_job {
@@ -328,8 +332,18 @@ void db_done(db_stmt *s)
     }
 }
 
+static int is_ddl(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    return !strncasecmp(sql, "CREATE", 6) || !strncasecmp(sql, "DROP", 4) ||
+           !strncasecmp(sql, "ALTER", 5);
+}
+
 int db_exec(db *d, const char *sql, const char *types, ...)
 {
+    if (is_ddl(sql))
+        d->ddl++; /* counted even if it fails: conservative */
     va_list ap;
     va_start(ap, types);
     db_stmt *s = db_vquery(d, sql, types, ap);
@@ -421,7 +435,8 @@ static int exec_tx(db *d, const char *sql)
  * re-runnable (see store.h). Each job runs at most twice.
  *
  * "Changed anything" is sqlite3_total_changes64(): every INSERT, UPDATE
- * and DELETE that completed, triggers and FTS shadow tables included. A
+ * and DELETE that completed, triggers and FTS shadow tables included;
+ * plus the schema statements run through db_exec (d->ddl). A
  * statement that fails is undone by SQLite itself (statement journal,
  * ABORT resolution; no OR FAIL/OR ROLLBACK in whistle's SQL). */
 enum { JOB_PENDING = 0, JOB_OK, JOB_FAILED };
@@ -451,13 +466,13 @@ static int run_jobs(store *st, struct write_job *batch, int savepoints)
                 return W_EINTERNAL; /* SQLite rolled the transaction back itself */
             continue;
         }
-        sqlite3_int64 before = sqlite3_total_changes64(d->h);
+        sqlite3_int64 before = sqlite3_total_changes64(d->h) + d->ddl;
         j->rc = j->fn(d, j->ctx);
         if (j->rc == WOK) {
             j->state = JOB_OK;
         } else {
             j->state = JOB_FAILED;
-            if (sqlite3_total_changes64(d->h) != before) {
+            if (sqlite3_total_changes64(d->h) + d->ddl != before) {
                 exec_simple(d, "ROLLBACK");
                 atomic_fetch_add(&st->write_reruns, 1);
                 return W_EAGAIN_BATCH;
