@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, openPage, startServer, shot, login, PHONE, DESKTOP, makeJpeg, Client } from './lib.mjs';
+import { launch, openPage, startServer, shot, login, PHONE, DESKTOP, makeJpeg, Client, ARTIFACTS } from './lib.mjs';
 
 let srv, browser;
 const problems = [];
@@ -186,6 +186,12 @@ for (const [tag, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await lp.locator('#sec-progress', { hasText: '城市管理局' }).waitFor();
     assert.match(await lp.locator('#dl-xlsx').getAttribute('href'), /format=xlsx/);
     await shot(lp, `report-${tag}`);
+    if (!mobile) { // the page as printed on A4, for review
+      await lp.emulateMedia({ media: 'print' });
+      const pdf = await lp.pdf({ path: join(ARTIFACTS, 'screens', 'report-a4.pdf'), format: 'A4', printBackground: true });
+      assert.ok(pdf.length > 10000);
+      await lp.emulateMedia({ media: 'screen' });
+    }
     await lp.goto(srv.url + '/#/map');
     await lp.locator('#map path.leaflet-interactive').first().waitFor();
     await lp.locator('#map path.leaflet-interactive').nth(3).click({ force: true });

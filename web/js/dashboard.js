@@ -131,8 +131,8 @@ export default async function dashboardView(ctx) {
     const c3 = panel(t('dash.categories'), 'chart-categories', catTable);
     charts.push(new Chart(c3, {
       type: 'doughnut',
-      data: { labels: cats.map((c) => catNameOf(c.category)), datasets: [{ data: cats.map((c) => c.received), backgroundColor: cats.map((_, i) => COLORS[i % COLORS.length]) }] },
-      options: { maintainAspectRatio: false, plugins: { legend: { position: 'right' } } },
+      data: { labels: cats.map((c) => catNameOf(c.category).split(' · ').pop()), datasets: [{ data: cats.map((c) => c.received), backgroundColor: cats.map((_, i) => COLORS[i % COLORS.length]) }] },
+      options: { maintainAspectRatio: false, plugins: { legend: { position: window.innerWidth < 600 ? 'bottom' : 'right' } } },
     }));
 
     // hotspots

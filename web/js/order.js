@@ -274,7 +274,8 @@ function render(ctx, o, depts) {
         get('/api/v1/grids/' + encodeURIComponent(o.grid_code), { geometry: 1 }).then((g) => {
           if (g.geometry) {
             const layer = L.geoJSON(g.geometry, { style: { color: '#1548a0', weight: 2, fillOpacity: 0.06 } }).addTo(map);
-            map.fitBounds(layer.getBounds().extend([lat, lng]), { maxZoom: 17, padding: [10, 10] });
+            map.invalidateSize();
+            map.fitBounds(layer.getBounds().extend([lat, lng]), { maxZoom: 17, padding: [16, 16] });
           }
         }, () => {});
       }
