@@ -187,6 +187,34 @@ test('every screen at phone and desktop width (screenshots; labelled controls)',
   await context.close();
 });
 
+test('every demo role: each screen in its navigation opens without an error', async () => {
+  const roles = [['dispatcher', 'whistle-demo'], ['chengguan', 'whistle-demo'], ['leader', 'whistle-demo'],
+    ['inspector', 'whistle-demo'], ['gridworker', 'whistle-demo'], ['community', 'whistle-demo']];
+  const { page, context } = await openPage(browser, srv, { viewport: DESKTOP, problems });
+  for (const [who, pw] of roles) {
+    await login(page, srv, who, pw);
+    const links = (await page.locator('#nav a:not(.ext)').evaluateAll((as) => as.map((a) => a.getAttribute('href'))));
+    assert.ok(links.length >= 2, `${who} sees ${links}`);
+    for (const href of links) {
+      await page.goto(srv.url + '/' + href);
+      await page.waitForFunction(() => document.querySelector('#main .view') && !document.querySelector('#main .loading'));
+      const tabs = await page.locator('#main nav.tabs a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      for (const tab of [href, ...tabs.filter((x) => x !== href)]) {
+        if (tab !== href) {
+          await page.goto(srv.url + '/' + tab);
+          await page.waitForFunction(() => document.querySelector('#main .view') && !document.querySelector('#main .loading'));
+        }
+        const err = await page.locator('#main .error[role=alert]').allTextContents();
+        assert.deepEqual(err, [], `${who} on ${tab}`);
+      }
+    }
+    await shot(page, `role-${who}-desktop`);
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.locator('#login-form').waitFor();
+  }
+  await context.close();
+});
+
 test('no console errors and no requests to other hosts', () => {
   assert.deepEqual(problems, []);
 });
