@@ -146,7 +146,7 @@ int analysis_month(store *st, db *d, const principal *who, int month, int days, 
     month_range(month_add(month, -1), &pfrom, &pto);
     s = db_query(d,
                  "SELECT category_code, SUM(CASE WHEN day >= ? THEN received ELSE 0 END) AS cur, "
-                 "SUM(CASE WHEN day < ? THEN received ELSE 0 END) AS prev FROM stats_cat_daily "
+                 "SUM(CASE WHEN day < ? THEN received ELSE 0 END) AS prev FROM stats_cat_monthly "
                  "WHERE day >= ? AND day <= ? GROUP BY category_code",
                  "iiii", from, from, pfrom, to);
     while (s && db_step(s) == DB_ROW) {

@@ -40,8 +40,9 @@ int cmd_import(int argc, char **argv); /* cli_import.c */
 int cmd_export(int argc, char **argv); /* cli_import.c */
 int cmd_report(int argc, char **argv); /* cli_eval.c: whistle report monthly */
 /* cli_eval.c: the aggregate part of `whistle check` — recomputes every
- * indicator from the timeline for months [from, to] (NULL: all / now) and
- * compares; prints differences; returns 0 when equal, 1 otherwise. */
-int eval_check(store *st, const char *from, const char *to);
+ * indicator from the timeline for months [from, to] (NULL: all / now) as
+ * of `at` (RFC 3339, NULL: now) and compares; prints differences; returns
+ * 0 when equal, 1 otherwise. */
+int eval_check(store *st, const char *from, const char *to, const char *at);
 
 #endif

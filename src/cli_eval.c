@@ -76,10 +76,14 @@ int cmd_report(int argc, char **argv)
     return 0;
 }
 
-int eval_check(store *st, const char *from, const char *to)
+int eval_check(store *st, const char *from, const char *to, const char *at)
 {
     werr e = {0};
     int64_t now = clock_now();
+    if (at && clock_parse(at, &now) != 0) {
+        fprintf(stderr, "whistle check: --now: an RFC 3339 time\n");
+        return 2;
+    }
     int cur = stats_day(now) / 100;
     int fm = from ? month_parse(from) : -2, tm = to ? month_parse(to) : cur;
     if (fm == -1 || tm < 0) {

@@ -3,8 +3,8 @@
  * of stats.c. One query per table chooses the narrowest aggregate table
  * that can answer the filters and the grouping:
  *   department only        → stats_dept_daily
- *   street/community only  → stats_area_daily
- *   category only          → stats_cat_daily
+ *   street/community only  → stats_area_monthly (whole months)
+ *   category only          → stats_cat_monthly (whole months)
  *   anything else          → stats_daily
  * then the per-order facts add what is a state, not a flow (overdue now,
  * holdings overdue and still going on), and stats_closes the exact
@@ -368,6 +368,17 @@ static const char *col_sums(void)
     return buf;
 }
 
+/* 1 when [from, to] is a run of whole months. */
+static int whole_months(int from, int to)
+{
+    int a, b;
+    month_range(from / 100, &a, &b);
+    if (from != a)
+        return 0;
+    month_range(to / 100, &a, &b);
+    return to == b;
+}
+
 static int choose_table(const ind_filter *f, int len_street, int len_comm)
 {
     int need_dept = f->dept_id >= 0 || f->group == IG_DEPT;
@@ -376,6 +387,9 @@ static int choose_table(const ind_filter *f, int len_street, int len_comm)
     int need_chan = f->channel != NULL || f->group == IG_CHANNEL;
     if (!need_grid && !need_cat && !need_chan)
         return TB_DEPT;
+    /* the monthly tables answer whole months, grouped by nothing finer */
+    if (!whole_months(f->from, f->to) || f->group == IG_DAY || f->group == IG_WEEK)
+        return TB_DAILY;
     if (need_grid && !need_dept && !need_cat && !need_chan) {
         int gl = f->grid ? (int)strlen(f->grid) : 0;
         if (f->group == IG_STREET && (gl == 0 || gl == len_street))
@@ -398,8 +412,8 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
 {
     char sql[4096];
     const char *table = tb == TB_DEPT   ? "stats_dept_daily"
-                        : tb == TB_AREA ? "stats_area_daily"
-                        : tb == TB_CAT  ? "stats_cat_daily"
+                        : tb == TB_AREA ? "stats_area_monthly"
+                        : tb == TB_CAT  ? "stats_cat_monthly"
                                         : "stats_daily";
     /* key material: dept, grid/area, category, channel, day */
     const char *kdept = (tb == TB_DEPT || tb == TB_DAILY) ? "dept_id" : "0";
@@ -554,24 +568,64 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
 {
     int64_t lo = stats_day_start(f->from), hi = stats_day_start(stats_day_add(f->to, 1));
     int timeg = is_time_group(f->group);
-    /* holdings past their deadline now */
-    db_stmt *s = db_query(d,
-                          "SELECT dept_id, grid_code, category_code, channel, hold_start, "
-                          "deadline FROM stats_orders WHERE holding = 1 AND deadline > 0 AND "
-                          "deadline < ?",
-                          "I", f->now);
+    int rc;
+    db_stmt *s;
+    char key[64];
+    /* Department-level questions (the dashboard, the report) read the
+     * per-department balance kept by the overdue job, plus the few held
+     * orders whose deadline passed since the job last ran. Anything finer
+     * scans the held orders past their deadline. */
+    int cheap = !f->grid && !f->category && !f->channel &&
+                (f->group == IG_NONE || f->group == IG_DEPT || timeg);
+    if (cheap) {
+        if (!timeg) {
+            s = db_query(d, "SELECT dept_id, n FROM stats_overdue_open WHERE n <> 0", "");
+            while (s && (rc = db_step(s)) == DB_ROW) {
+                int64_t dept = db_col_int64(s, 0);
+                if (f->dept_id >= 0 && dept != f->dept_id)
+                    continue;
+                make_key(k, dept, "", "", "", 0, key, sizeof key);
+                ind_row *row = row_for(a, key);
+                if (row)
+                    row->overdue_now += db_col_int64(s, 1);
+            }
+            db_done(s);
+            s = db_query(d,
+                         "SELECT dept_id, COUNT(*) FROM stats_orders WHERE state = "
+                         "'dispatched' AND response_deadline > 0 AND response_deadline < ? AND "
+                         "(? < 0 OR dept_id = ?) GROUP BY dept_id",
+                         "III", f->now, f->dept_id, f->dept_id);
+            while (s && (rc = db_step(s)) == DB_ROW) {
+                make_key(k, db_col_int64(s, 0), "", "", "", 0, key, sizeof key);
+                ind_row *row = row_for(a, key);
+                if (row)
+                    row->unsigned_overdue_now += db_col_int64(s, 1);
+            }
+            db_done(s);
+        }
+        s = db_query(d,
+                     "SELECT dept_id, grid_code, category_code, channel, hold_start, deadline, "
+                     "0 FROM stats_orders WHERE holding = 1 AND overdue_marked = 0 AND "
+                     "deadline > 0 AND deadline < ?",
+                     "I", f->now);
+    } else {
+        s = db_query(d,
+                     "SELECT dept_id, grid_code, category_code, channel, hold_start, deadline, "
+                     "overdue_marked FROM stats_orders WHERE holding = 1 AND deadline > 0 AND "
+                     "deadline < ?",
+                     "I", f->now);
+    }
     if (!s)
         return werr_set(e, W_EINTERNAL, "db_error", "facts query failed");
-    int rc;
     while ((rc = db_step(s)) == DB_ROW) {
         int64_t dept = db_col_int64(s, 0);
         const char *grid = txt(s, 1), *cat = txt(s, 2), *chan = txt(s, 3);
         if (!passes(f, dept, grid, cat, chan))
             continue;
         int64_t hs = db_col_int64(s, 4), dl = db_col_int64(s, 5);
+        int counted = db_col_int(s, 6); /* already in the overdue_done counter */
         int64_t became = hs > dl ? hs : dl;
-        char key[64];
-        int in_period = became >= lo && became < hi;
+        int in_period = !counted && became >= lo && became < hi;
         if (!timeg) {
             make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
             ind_row *row = row_for(a, key);
@@ -590,7 +644,7 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
     db_done(s);
     if (rc != DB_DONE)
         return werr_set(e, W_EINTERNAL, "db_error", "facts query failed");
-    if (!timeg) {
+    if (!timeg && !cheap) {
         s = db_query(d,
                      "SELECT dept_id, grid_code, category_code, channel FROM stats_orders "
                      "WHERE state = 'dispatched' AND response_deadline > 0 AND "
@@ -601,7 +655,6 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
             const char *grid = txt(s, 1), *cat = txt(s, 2), *chan = txt(s, 3);
             if (!passes(f, dept, grid, cat, chan))
                 continue;
-            char key[64];
             make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
             ind_row *row = row_for(a, key);
             if (row)
@@ -645,7 +698,6 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
         const char *grid = txt(s, 1), *cat = txt(s, 2), *chan = txt(s, 3);
         if (!passes(f, dept, grid, cat, chan))
             continue;
-        char key[64];
         make_key(k, dept, grid, cat, chan, db_col_int(s, 4), key, sizeof key);
         ind_row *row = row_for(a, key);
         int64_t n = db_col_int64(s, 6);
@@ -780,7 +832,7 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
         rc = run_sums(d, tb, f, &k, 0, &a, &carried, e);
     if (rc == WOK && !f->counts_only)
         rc = run_sums(d, tb, f, &k, 1, &a, &carried, e);
-    if (rc == WOK && tb != TB_DEPT && !f->counts_only)
+    if (rc == WOK && (tb == TB_DAILY || tb == TB_CAT) && !f->counts_only)
         rc = add_open_now(d, f, &k, tb, &a, &carried, e);
     if (rc == WOK && !f->counts_only)
         rc = add_facts(d, f, &k, &a, e);
@@ -868,7 +920,8 @@ json_t *ind_row_json(const ind_row *r)
 {
     json_t *counts = json_object();
     for (int c = 0; c < SC__COUNT; c++)
-        json_object_set_new(counts, stats_col_names[c], json_integer(r->v[c]));
+        if (c != SC_overdue_done) /* a part of "overdue" below */
+            json_object_set_new(counts, stats_col_names[c], json_integer(r->v[c]));
     json_object_set_new(counts, "overdue", json_integer(r->overdue + r->v[SC_overdue_done]));
     json_object_set_new(counts, "overdue_now", json_integer(r->overdue_now));
     json_object_set_new(counts, "unsigned_overdue_now", json_integer(r->unsigned_overdue_now));

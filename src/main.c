@@ -163,11 +163,13 @@ static int cmd_check(int argc, char **argv)
                                {"from", NULL, "aggregates: first month YYYY-MM (default: the first)",
                                 0, NULL},
                                {"to", NULL, "aggregates: last month YYYY-MM (default: now)", 0, NULL},
+                               {"now", NULL, "aggregates: judge overdue as of this RFC 3339 time "
+                                             "(default: now; the overdue job's time)", 0, NULL},
                                {NULL, NULL, NULL, 0, NULL}};
     const char *pos[1];
     int npos;
-    cli_parse("check", "[--db FILE] [--from YYYY-MM] [--to YYYY-MM]", flags, argc, argv, pos, 0,
-              &npos);
+    cli_parse("check", "[--db FILE] [--from YYYY-MM] [--to YYYY-MM] [--now TIME]", flags, argc,
+              argv, pos, 0, &npos);
     store *st = cli_open_store(cli_get(flags, "db"));
     werr e = {0};
     int rc = store_check_integrity(st, &e);
@@ -178,7 +180,7 @@ static int cmd_check(int argc, char **argv)
     }
     printf("integrity ok\n");
     /* the indicators' aggregates equal a recomputation from the timeline */
-    int arc = eval_check(st, cli_get(flags, "from"), cli_get(flags, "to"));
+    int arc = eval_check(st, cli_get(flags, "from"), cli_get(flags, "to"), cli_get(flags, "now"));
     store_close(st);
     return arc;
 }

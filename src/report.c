@@ -748,7 +748,7 @@ int report_monthly(store *st, db *d, int month, int64_t now, json_t **out, werr 
     db_done(s);
     json_array_append_new(sections, ns);
 
-    /* 9. top categories (stats_cat_daily) with the previous month */
+    /* 9. top categories (stats_cat_monthly) with the previous month */
     static const char *const ccols[] = {"category:事项 category", "received:本月受理:int",
                                         "prev:上月受理:int", "change:环比 change",
                                         "closed:办结:int", NULL};
@@ -758,7 +758,7 @@ int report_monthly(store *st, db *d, int month, int64_t now, json_t **out, werr 
     s = db_query(d,
                  "SELECT category_code, SUM(CASE WHEN day >= ? THEN received ELSE 0 END) AS n, "
                  "SUM(CASE WHEN day < ? THEN received ELSE 0 END), SUM(CASE WHEN day >= ? "
-                 "THEN closed ELSE 0 END) FROM stats_cat_daily WHERE day >= ? AND day <= ? "
+                 "THEN closed ELSE 0 END) FROM stats_cat_monthly WHERE day >= ? AND day <= ? "
                  "GROUP BY category_code ORDER BY n DESC, category_code LIMIT 10",
                  "iiiii", from, from, from, pfrom, to);
     while (s && db_step(s) == DB_ROW) {

@@ -173,7 +173,7 @@ struct facts {
     int found;
     char grid[64], cat[40], chan[32];
     char state[24];
-    int in_prog, holding, feedback_late, returns, reworks;
+    int in_prog, holding, feedback_late, returns, reworks, overdue_marked;
     int64_t dept, hold_start, deadline, response_deadline, cycle_start, dispatched_at,
         signed_at, closed_at, created_at;
 };
@@ -226,31 +226,27 @@ static int add(struct delta *dl, int day, int64_t dept, const char *grid, const 
 
 /* The upsert statements, built once from the column list (positional
  * VALUES: the key columns, then the counters in STATS_COLUMNS order). */
-enum { T_DAILY, T_DEPT, T_AREA, T_CAT, T_AREA2, T__COUNT };
+enum { T_DAILY, T_DEPT, T_AREA, T_CAT, T__COUNT };
 static char *upsert_sql[T__COUNT];
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
 
 static void build_sql(void)
 {
     static const char *const tables[T__COUNT] = {"stats_daily", "stats_dept_daily",
-                                                 "stats_area_daily", "stats_cat_daily",
-                                                 "stats_area_daily"};
+                                                 "stats_area_monthly", "stats_cat_monthly"};
     static const char *const keys[T__COUNT] = {
         "day,dept_id,grid_code,category_code,channel", "day,dept_id", "day,area_code",
-        "day,category_code", "day,area_code"};
-    static const int nkeys[T__COUNT] = {5, 2, 2, 2, 2};
+        "day,category_code"};
+    static const int nkeys[T__COUNT] = {5, 2, 2, 2};
     for (int t = 0; t < T__COUNT; t++) {
         size_t cap = 4096;
         char *s = malloc(cap);
         if (!s)
             continue;
-        size_t n = (size_t)snprintf(s, cap, "INSERT INTO %s VALUES", tables[t]);
-        for (int r = 0; r < (t == T_AREA2 ? 2 : 1); r++) {
-            n += (size_t)snprintf(s + n, cap - n, r ? ",(" : "(");
-            for (int k = 0; k < nkeys[t] + SC__COUNT; k++)
-                n += (size_t)snprintf(s + n, cap - n, k ? ",?" : "?");
-            n += (size_t)snprintf(s + n, cap - n, ")");
-        }
+        size_t n = (size_t)snprintf(s, cap, "INSERT INTO %s VALUES(", tables[t]);
+        for (int k = 0; k < nkeys[t] + SC__COUNT; k++)
+            n += (size_t)snprintf(s + n, cap - n, k ? ",?" : "?");
+        n += (size_t)snprintf(s + n, cap - n, ")");
         n += (size_t)snprintf(s + n, cap - n, "ON CONFLICT(%s)DO UPDATE SET ", keys[t]);
         for (int c = 0; c < SC__COUNT; c++)
             n += (size_t)snprintf(s + n, cap - n, "%s%s=%s+excluded.%s", c ? "," : "",
@@ -294,12 +290,11 @@ static void build_fast_sql(void)
 {
     static const char *const heads[T__COUNT] = {
         "stats_daily(day,dept_id,grid_code,category_code,channel", "stats_dept_daily(day,dept_id",
-        "stats_area_daily(day,area_code", "stats_cat_daily(day,category_code",
-        "stats_area_daily(day,area_code"};
+        "stats_area_monthly(day,area_code", "stats_cat_monthly(day,category_code"};
     static const char *const keys[T__COUNT] = {
         "day,dept_id,grid_code,category_code,channel", "day,dept_id", "day,area_code",
-        "day,category_code", "day,area_code"};
-    static const int nkeys[T__COUNT] = {5, 2, 2, 2, 2};
+        "day,category_code"};
+    static const int nkeys[T__COUNT] = {5, 2, 2, 2};
     for (int f = 0; f < N_FAST; f++) {
         int nc = fast_cols[f][1] < 0 ? 1 : 2;
         for (int t = 0; t < T__COUNT; t++) {
@@ -308,13 +303,10 @@ static void build_fast_sql(void)
             for (int c = 0; c < nc; c++)
                 n += (size_t)snprintf(buf + n, sizeof buf - n, ",%s",
                                       stats_col_names[fast_cols[f][c]]);
-            n += (size_t)snprintf(buf + n, sizeof buf - n, ")VALUES");
-            for (int r = 0; r < (t == T_AREA2 ? 2 : 1); r++) {
-                n += (size_t)snprintf(buf + n, sizeof buf - n, r ? ",(" : "(");
-                for (int k = 0; k < nkeys[t] + nc; k++)
-                    n += (size_t)snprintf(buf + n, sizeof buf - n, k ? ",?" : "?");
-                n += (size_t)snprintf(buf + n, sizeof buf - n, ")");
-            }
+            n += (size_t)snprintf(buf + n, sizeof buf - n, ")VALUES(");
+            for (int k = 0; k < nkeys[t] + nc; k++)
+                n += (size_t)snprintf(buf + n, sizeof buf - n, k ? ",?" : "?");
+            n += (size_t)snprintf(buf + n, sizeof buf - n, ")");
             n += (size_t)snprintf(buf + n, sizeof buf - n, "ON CONFLICT(%s)DO UPDATE SET ",
                                   keys[t]);
             for (int c = 0; c < nc; c++) {
@@ -344,8 +336,9 @@ static int fast_kind(const struct group *g)
     return -1;
 }
 
-/* One upsert of table t (T_AREA2: two rows) with the group's counters. */
-static int upsert(db *d, int t, int fk, const struct group *g, const char *k1, const char *k2)
+/* One upsert of table t with the group's counters (k1: the area or
+ * category key). */
+static int upsert(db *d, int t, int fk, const struct group *g, const char *k1)
 {
     const int64_t *v = g->v;
     const int64_t day = g->day;
@@ -358,9 +351,6 @@ static int upsert(db *d, int t, int fk, const struct group *g, const char *k1, c
             return exec_ok(db_query(d, sql, two ? "IItttII" : "IItttI", day, g->dept, g->grid,
                                     g->cat, g->chan, a, b));
         case T_DEPT: return exec_ok(db_query(d, sql, two ? "IIII" : "III", day, g->dept, a, b));
-        case T_AREA2:
-            return exec_ok(two ? db_query(d, sql, "ItIIItII", day, k1, a, b, day, k2, a, b)
-                               : db_query(d, sql, "ItIItI", day, k1, a, day, k2, a));
         default: /* T_AREA, T_CAT */
             return exec_ok(db_query(d, sql, two ? "ItII" : "ItI", day, k1, a, b));
         }
@@ -371,8 +361,6 @@ static int upsert(db *d, int t, int fk, const struct group *g, const char *k1, c
         return exec_ok(
             db_query(d, sql, "IIttt" T27, day, g->dept, g->grid, g->cat, g->chan, V27(v)));
     case T_DEPT: return exec_ok(db_query(d, sql, "II" T27, day, g->dept, V27(v)));
-    case T_AREA2:
-        return exec_ok(db_query(d, sql, "It" T27 "It" T27, day, k1, V27(v), day, k2, V27(v)));
     default: return exec_ok(db_query(d, sql, "It" T27, day, k1, V27(v)));
     }
 }
@@ -388,23 +376,33 @@ static int write_group(db *d, const struct group *g)
     pthread_once(&fast_once, build_fast_sql);
     int fk = fast_kind(g);
     int rc;
-    /* Day 0 (the running workload balance) lives in the department table
-     * only; the other tables take their balance from the per-order facts
-     * (indicators.c). */
-    if (g->day == 0)
-        return upsert(d, T_DEPT, fk, g, NULL, NULL);
-    if ((rc = upsert(d, T_DAILY, fk, g, NULL, NULL)) != WOK ||
-        (rc = upsert(d, T_DEPT, fk, g, NULL, NULL)) != WOK)
+    /* Day 0 (the running workload balance) lives in the department and
+     * area tables only; the others take their balance from the per-order
+     * facts (indicators.c). */
+    if (g->day == 0) {
+        if ((rc = upsert(d, T_DEPT, fk, g, NULL)) != WOK)
+            return rc;
+        char a0[2][64];
+        int n0 = stats_area_prefixes(d, g->grid, a0);
+        for (int i = 0; i < n0; i++)
+            if ((rc = upsert(d, T_AREA, fk, g, a0[i])) != WOK)
+                return rc;
+        return WOK;
+    }
+    if ((rc = upsert(d, T_DAILY, fk, g, NULL)) != WOK ||
+        (rc = upsert(d, T_DEPT, fk, g, NULL)) != WOK)
         return rc;
+    /* one statement per row: a multi-row INSERT needs a statement journal,
+     * whose cost grows with everything the transaction already changed */
+    /* the monthly tables: the first day of the month */
+    struct group m = *g;
+    m.day = g->day / 100 * 100 + 1;
     char areas[2][64];
     int na = stats_area_prefixes(d, g->grid, areas);
-    if (na == 2)
-        rc = upsert(d, T_AREA2, fk, g, areas[0], areas[1]);
-    else if (na == 1)
-        rc = upsert(d, T_AREA, fk, g, areas[0], NULL);
-    if (rc != WOK)
-        return rc;
-    return upsert(d, T_CAT, fk, g, g->cat, NULL);
+    for (int i = 0; i < na; i++)
+        if ((rc = upsert(d, T_AREA, fk, &m, areas[i])) != WOK)
+            return rc;
+    return upsert(d, T_CAT, fk, &m, g->cat);
 }
 
 static void copy_text(char *dst, size_t cap, const char *src)
@@ -419,7 +417,7 @@ static int load_facts(db *d, int64_t order_id, struct facts *f)
                           "SELECT grid_code, category_code, channel, state, in_prog, holding, "
                           "feedback_late, returns, reworks, dept_id, hold_start, deadline, "
                           "response_deadline, cycle_start, dispatched_at, signed_at, closed_at, "
-                          "created_at FROM stats_orders WHERE order_id = ?",
+                          "created_at, overdue_marked FROM stats_orders WHERE order_id = ?",
                           "I", order_id);
     if (!s)
         return W_EINTERNAL;
@@ -443,6 +441,7 @@ static int load_facts(db *d, int64_t order_id, struct facts *f)
         f->signed_at = db_col_int64(s, 15);
         f->closed_at = db_col_int64(s, 16);
         f->created_at = db_col_int64(s, 17);
+        f->overdue_marked = db_col_int(s, 18);
     }
     db_done(s);
     return WOK;
@@ -514,15 +513,26 @@ int stats_on_event(db *d, const struct order_event *ev)
     int64_t cycle_start = f.cycle_start;
 
     /* A holding ends (feedback, approved return, re-dispatch, …): overdue
-     * when it ends after the deadline in force. */
+     * when it ends after the deadline in force. The overdue job counts a
+     * holding as soon as its deadline passes (overdue_marked); then the end
+     * only leaves the "overdue now" balance. A deadline that moves under a
+     * counted holding (extension decided) un-counts it: the job or the end
+     * counts it again if the new deadline is passed too. */
     int new_holding = holding && (!f.holding || a == OA_DISPATCH || dept_after != f.dept);
-    if (f.holding && (!holding || new_holding)) {
-        if (f.deadline > 0 && at > f.deadline) {
-            int64_t became = f.hold_start > f.deadline ? f.hold_start : f.deadline;
-            if ((rc = add(&dl, stats_day(became), f.dept, f.grid, f.cat, f.chan, SC_overdue_done,
-                          1)) != WOK)
-                return rc;
-        }
+    int ends = f.holding && (!holding || new_holding);
+    int moves = f.holding && holding && !new_holding && deadline != f.deadline;
+    int marked = f.overdue_marked && f.holding && !ends && !moves;
+    int64_t became = f.hold_start > f.deadline ? f.hold_start : f.deadline;
+    if (f.overdue_marked && f.holding && (ends || moves)) {
+        if ((rc = stats_overdue_open_add(d, f.dept, -1)) != WOK)
+            return rc;
+        if (moves && (rc = add(&dl, stats_day(became), f.dept, f.grid, f.cat, f.chan,
+                               SC_overdue_done, -1)) != WOK)
+            return rc;
+    } else if (ends && f.deadline > 0 && at > f.deadline) {
+        if ((rc = add(&dl, stats_day(became), f.dept, f.grid, f.cat, f.chan, SC_overdue_done,
+                      1)) != WOK)
+            return rc;
     }
     int64_t hold_start = new_holding ? at : (holding ? f.hold_start : 0);
 
@@ -638,8 +648,9 @@ int stats_on_event(db *d, const struct order_event *ev)
         "INSERT INTO stats_orders (order_id, grid_code, category_code, channel, created_at, "
         "state, in_prog, dept_id, holding, hold_start, deadline, response_deadline, "
         "cycle_start, feedback_late, dispatched_at, signed_at, closed_at, returns, reworks, "
-        "rating, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?) ON CONFLICT (order_id) DO UPDATE SET grid_code = excluded.grid_code, "
+        "rating, updated_at, overdue_marked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET grid_code = "
+        "excluded.grid_code, overdue_marked = excluded.overdue_marked, "
         "category_code = excluded.category_code, channel = excluded.channel, "
         "state = excluded.state, in_prog = excluded.in_prog, dept_id = excluded.dept_id, "
         "holding = excluded.holding, hold_start = excluded.hold_start, "
@@ -649,11 +660,94 @@ int stats_on_event(db *d, const struct order_event *ev)
         "closed_at = excluded.closed_at, returns = excluded.returns, "
         "reworks = excluded.reworks, rating = coalesce(excluded.rating, stats_orders.rating), "
         "updated_at = excluded.updated_at",
-        "ItttItiIiIIIIiIIIiitI", ev->order_id, grid, cat, chan, f.created_at,
+        "ItttItiIiIIIIiIIIiitIi", ev->order_id, grid, cat, chan, f.created_at,
         ev->to_state ? ev->to_state : "", in_prog, dept_after, holding, hold_start,
         holding ? deadline : 0, rdl, cycle_start, feedback_late,
         a == OA_DISPATCH ? at : f.dispatched_at, a == OA_SIGN ? at : f.signed_at,
         a == OA_VERIFY_PASS ? at : f.closed_at, f.returns, f.reworks,
-        rating[0] ? rating : NULL, at);
+        rating[0] ? rating : NULL, at, marked);
     return rc;
+}
+
+/* ---- the overdue job ---------------------------------------------------- */
+
+int stats_overdue_open_add(db *d, int64_t dept, int n)
+{
+    return db_exec(d,
+                   "INSERT INTO stats_overdue_open (dept_id, n) VALUES (?, ?) ON CONFLICT "
+                   "(dept_id) DO UPDATE SET n = n + excluded.n",
+                   "Ii", dept, n);
+}
+
+#define OVERDUE_BATCH 300
+
+struct overdue_ctx {
+    int64_t now;
+    int done;
+};
+
+static int overdue_tx(db *d, void *arg)
+{
+    struct overdue_ctx *c = arg;
+    db_stmt *s = db_query(d,
+                          "SELECT order_id, dept_id, grid_code, category_code, channel, "
+                          "hold_start, deadline FROM stats_orders WHERE holding = 1 AND "
+                          "overdue_marked = 0 AND deadline > 0 AND deadline < ? "
+                          "ORDER BY deadline LIMIT ?",
+                          "Ii", c->now, OVERDUE_BATCH);
+    if (!s)
+        return W_EINTERNAL;
+    struct {
+        int64_t id, dept;
+        char grid[64], cat[40], chan[32];
+        int day;
+    } *rows = calloc(OVERDUE_BATCH, sizeof *rows);
+    int n = 0;
+    while (rows && n < OVERDUE_BATCH && db_step(s) == DB_ROW) {
+        rows[n].id = db_col_int64(s, 0);
+        rows[n].dept = db_col_int64(s, 1);
+        copy_text(rows[n].grid, sizeof rows[n].grid, db_col_text(s, 2));
+        copy_text(rows[n].cat, sizeof rows[n].cat, db_col_text(s, 3));
+        copy_text(rows[n].chan, sizeof rows[n].chan, db_col_text(s, 4));
+        int64_t hs = db_col_int64(s, 5), dl = db_col_int64(s, 6);
+        rows[n].day = stats_day(hs > dl ? hs : dl);
+        n++;
+    }
+    db_done(s);
+    if (!rows)
+        return W_EINTERNAL;
+    int rc = WOK;
+    for (int i = 0; i < n && rc == WOK; i++) {
+        struct delta dl = {0};
+        rc = add(&dl, rows[i].day, rows[i].dept, rows[i].grid, rows[i].cat, rows[i].chan,
+                 SC_overdue_done, 1);
+        for (int g = 0; rc == WOK && g < dl.n; g++)
+            rc = write_group(d, &dl.g[g]);
+        if (rc == WOK)
+            rc = stats_overdue_open_add(d, rows[i].dept, 1);
+        if (rc == WOK)
+            rc = db_exec(d, "UPDATE stats_orders SET overdue_marked = 1 WHERE order_id = ?", "I",
+                         rows[i].id);
+    }
+    free(rows);
+    c->done = n;
+    return rc;
+}
+
+int stats_mark_overdue(store *st, int64_t now)
+{
+    int total = 0;
+    for (;;) {
+        struct overdue_ctx c = {now, 0};
+        if (store_write(st, overdue_tx, &c) != WOK)
+            return -1;
+        total += c.done;
+        if (c.done < OVERDUE_BATCH)
+            return total;
+    }
+}
+
+void stats_overdue_job(store *st)
+{
+    stats_mark_overdue(st, clock_now());
 }

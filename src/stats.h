@@ -73,6 +73,16 @@ int stats_day_add(int day, int n);
 /* Day of the week of a yyyymmdd date, 1 = Monday … 7 = Sunday. */
 int stats_day_wday(int day);
 
+/* The overdue job (jobs_table.c, every second): counts the held orders
+ * whose deadline has just passed as overdue (counter overdue_done on the
+ * day they became overdue, and the per-department "overdue now" balance),
+ * so that no query has to scan the backlog. Idempotent; catches up after
+ * downtime in batches. stats_mark_overdue returns how many it counted. */
+void stats_overdue_job(store *st);
+int stats_mark_overdue(store *st, int64_t now);
+/* Adds n to a department's "overdue now" balance (inside a transaction). */
+int stats_overdue_open_add(db *d, int64_t dept, int n);
+
 /* The street (depth 1) and community (depth 2) prefixes of a grid code
  * according to grid_levels (6/3/3 digits when no levels are configured).
  * Returns how many were written (0–2); each out[i] holds up to 63 chars. */
