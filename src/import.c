@@ -177,8 +177,13 @@ struct imp {
     reg_scope sc;
     struct kind_info ki;
     int ncols;
-    struct row *rows;
-    size_t nrows;
+    size_t nrows;          /* records after the header */
+    unsigned char *bad;    /* bit per record: refused in the first pass */
+    size_t nbad;
+    /* where the records start, to read them again inside the transaction */
+    csv_reader start;
+    const int *map;
+    int nheader;
     int dry_run;
     const char *kind, *source, *encoding;
     json_t *errors;
@@ -211,6 +216,30 @@ static const char *household_kind(const char *s)
         if (!strcmp(s, map[i][0]) || !strcmp(s, map[i][1]))
             return map[i][0];
     return "";
+}
+
+static int is_bad(const struct imp *im, size_t i) { return im->bad[i / 8] >> (i % 8) & 1; }
+
+/* The current record of r as a row (cells in ar, by column). */
+static int load_row(const struct imp *im, csv_reader *r, arena *ar, struct row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->line = r->record_line;
+    row->cells = arena_alloc(ar, sizeof(char *) * (size_t)im->ncols);
+    if (!row->cells)
+        return W_EINTERNAL;
+    for (int c = 0; c < im->ncols; c++)
+        row->cells[c] = NULL;
+    for (int i = 0; i < r->nfields && i < im->nheader; i++) {
+        if (im->map[i] < 0)
+            continue;
+        reg_clean_cell(r->fields[i]);
+        if (!*r->fields[i])
+            continue;
+        if (!(row->cells[im->map[i]] = arena_strdup(ar, r->fields[i])))
+            return W_EINTERNAL;
+    }
+    return WOK;
 }
 
 /* First pass, outside the transaction: validate and seal one row. */
@@ -342,9 +371,7 @@ static int import_tx(db *d, void *arg)
     if (!gc)
         return werr_set(im->e, W_EINTERNAL, "out_of_memory", "out of memory");
     im->created = im->updated = im->unchanged = 0;
-    size_t good = 0;
-    for (size_t i = 0; i < im->nrows; i++)
-        good += !im->rows[i].bad;
+    size_t good = im->nrows - im->nbad;
     struct bulk bulk = {0};
     int bulky = good >= BULK_ROWS && (im->ki.k == K_PEOPLE || im->ki.k == K_HOUSEHOLDS);
     if (bulky && bulk_begin(d, &bulk) != WOK) {
@@ -352,11 +379,30 @@ static int import_tx(db *d, void *arg)
         reg_grid_cache_free(gc);
         return werr_set(im->e, W_EINTERNAL, "database_error", "cannot prepare the bulk import");
     }
-    for (size_t i = 0; i < im->nrows; i++) {
-        struct row *r = &im->rows[i];
-        if (r->bad)
+    /* Second pass over the same records (a fresh reader: this fn may run
+     * twice), prepared again in small batches so that memory stays
+     * bounded whatever the file's size; the rows refused in the first
+     * pass are skipped. */
+    csv_reader rd = im->start;
+    rd.owned = rd.buf = NULL;
+    rd.buf_len = rd.buf_cap = 0;
+    arena ar = {0};
+    int internal = 0;
+    for (size_t i = 0; i < im->nrows && !internal; i++) {
+        if ((i & 4095) == 0)
+            arena_free(&ar);
+        if (csv_next(&rd) != 1) {
+            internal = 1;
+            break;
+        }
+        if (is_bad(im, i))
             continue;
+        struct row row, *r = &row;
         werr e = {0};
+        if (load_row(im, &rd, &ar, r) != WOK || prepare_row(im, r, &ar, &e) != WOK) {
+            internal = 1; /* it passed the first time: out of memory */
+            break;
+        }
         int what = 0;
         if (put_row(d, im, gc, r, &what, &e) != WOK) {
             add_error(im, r->line, e.message);
@@ -371,7 +417,13 @@ static int import_tx(db *d, void *arg)
         else
             im->unchanged++;
     }
+    arena_free(&ar);
+    csv_close(&rd);
     reg_grid_cache_free(gc);
+    if (internal) {
+        bulk_end(d, &bulk);
+        return werr_set(im->e, W_EINTERNAL, "internal", "cannot read the rows again");
+    }
     if (bulky && bulk_end(d, &bulk) != WOK)
         return werr_set(im->e, W_EINTERNAL, "database_error", "cannot rebuild the indexes");
     if (im->error_count || im->dry_run)
@@ -392,26 +444,64 @@ static int import_tx(db *d, void *arg)
     return WOK;
 }
 
-/* A small set of ID hashes, to report the same ID number twice in a file. */
+/* A set of ID hashes, to report the same ID number twice in a file;
+ * grows to keep its load under one half. */
 struct idset {
     unsigned char (*h)[VAULT_HASH_BYTES];
     int *line;
-    size_t cap;
+    size_t cap, n;
 };
 
-static int idset_add(struct idset *s, const unsigned char *h, int line)
+static int idset_init(struct idset *s, size_t cap)
+{
+    s->h = calloc(cap, VAULT_HASH_BYTES);
+    s->line = calloc(cap, sizeof(int));
+    s->cap = cap;
+    s->n = 0;
+    if (!s->h || !s->line) {
+        free(s->h);
+        free(s->line);
+        s->h = NULL;
+        s->line = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static size_t idset_slot(const struct idset *s, const unsigned char *h)
 {
     size_t i;
     memcpy(&i, h, sizeof i);
-    for (i %= s->cap;; i = (i + 1) % s->cap) {
-        if (!s->line[i]) {
-            memcpy(s->h[i], h, VAULT_HASH_BYTES);
-            s->line[i] = line;
-            return 0;
-        }
-        if (!memcmp(s->h[i], h, VAULT_HASH_BYTES))
-            return s->line[i];
+    for (i %= s->cap; s->line[i] && memcmp(s->h[i], h, VAULT_HASH_BYTES); i = (i + 1) % s->cap)
+        ;
+    return i;
+}
+
+/* 0 when added, the first line when h was there, -1 out of memory. */
+static int idset_add(struct idset *s, const unsigned char *h, int line)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        struct idset g;
+        if (idset_init(&g, s->cap * 2) != 0)
+            return -1;
+        for (size_t k = 0; k < s->cap; k++)
+            if (s->line[k]) {
+                size_t j = idset_slot(&g, s->h[k]);
+                memcpy(g.h[j], s->h[k], VAULT_HASH_BYTES);
+                g.line[j] = s->line[k];
+                g.n++;
+            }
+        free(s->h);
+        free(s->line);
+        *s = g;
     }
+    size_t i = idset_slot(s, h);
+    if (s->line[i])
+        return s->line[i];
+    memcpy(s->h[i], h, VAULT_HASH_BYTES);
+    s->line[i] = line;
+    s->n++;
+    return 0;
 }
 
 int import_registry(store *st, const audit_actor *a, const principal *who, const char *kind,
@@ -491,15 +581,15 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
                       "lines",
                       im.ki.cols[0].zh, im.ki.cols[1].zh);
     int nheader = found ? r->nfields : 0;
+    im.map = map;
+    im.nheader = nheader;
+    im.start = *r; /* the reader just after the header */
     arena ar = {0};
     size_t cap = 0;
     im.errors = json_array();
     struct idset ids = {0};
     if (rc == WOK && im.ki.k == K_PEOPLE) {
-        ids.cap = len / 16 + 1024; /* rows are longer than 32 bytes: load < 0.5 */
-        ids.h = calloc(ids.cap, VAULT_HASH_BYTES);
-        ids.line = calloc(ids.cap, sizeof(int));
-        if (!ids.h || !ids.line)
+        if (idset_init(&ids, 1u << 14) != 0)
             rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
     }
     /* First pass: parse, validate and seal every row (no database). */
@@ -511,42 +601,31 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
             add_error(&im, r->record_line, r->error);
             break;
         }
-        if (im.nrows == cap) {
+        if (im.nrows % 8 == 0 && im.nrows / 8 == cap) {
             size_t ncap = cap ? cap * 2 : 1024;
-            struct row *n = realloc(im.rows, ncap * sizeof *n);
+            unsigned char *n = realloc(im.bad, ncap);
             if (!n) {
                 rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
                 break;
             }
-            im.rows = n;
+            memset(n + cap, 0, ncap - cap);
+            im.bad = n;
             cap = ncap;
         }
-        struct row *row = &im.rows[im.nrows++];
-        memset(row, 0, sizeof *row);
-        row->line = r->record_line;
-        row->cells = arena_alloc(&ar, sizeof(char *) * (size_t)im.ncols);
-        if (!row->cells) {
+        size_t i = im.nrows++;
+        /* rows are not kept: memory stays bounded (the second pass, in the
+         * transaction, reads and prepares them again) */
+        if ((i & 4095) == 0)
+            arena_free(&ar);
+        struct row rowbuf, *row = &rowbuf;
+        if (load_row(&im, r, &ar, row) != WOK) {
             rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
             break;
         }
-        for (int c = 0; c < im.ncols; c++)
-            row->cells[c] = NULL;
-        for (int i = 0; i < r->nfields && i < nheader; i++) {
-            if (map[i] < 0)
-                continue;
-            reg_clean_cell(r->fields[i]);
-            if (!*r->fields[i])
-                continue;
-            if (!(row->cells[map[i]] = arena_strdup(&ar, r->fields[i]))) {
-                rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-                break;
-            }
-        }
-        if (rc != WOK)
-            break;
         werr re = {0};
+        int bad = 0;
         if (prepare_row(&im, row, &ar, &re) != WOK) {
-            row->bad = 1;
+            bad = 1;
             add_error(&im, row->line, re.message);
             if (re.rc == W_EINTERNAL) {
                 rc = werr_set(e, re.rc, re.code, "%s", re.message);
@@ -554,13 +633,21 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
             }
         } else if (im.ki.k == K_PEOPLE && row->p->id_len) {
             int first = idset_add(&ids, row->p->id_hash, row->line);
+            if (first < 0) {
+                rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+                break;
+            }
             if (first) {
                 char msg[160];
                 snprintf(msg, sizeof msg,
                          "身份证号 id_number: the same ID number as line %d", first);
-                row->bad = 1;
+                bad = 1;
                 add_error(&im, row->line, msg);
             }
+        }
+        if (bad) {
+            im.bad[i / 8] |= (unsigned char)(1u << (i % 8));
+            im.nbad++;
         }
     }
     free(ids.h);
@@ -588,7 +675,7 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
         json_decref(im.errors);
     }
     arena_free(&ar);
-    free(im.rows);
+    free(im.bad);
     csv_close(r);
     free(r);
     return rc;
