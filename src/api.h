@@ -29,6 +29,9 @@ void h_audit_list(http_req *r, http_resp *w);
 void h_test_clock(http_req *r, http_resp *w);
 void h_departments_list(http_req *r, http_resp *w);
 void h_departments_create(http_req *r, http_resp *w);
+void h_settings_list(http_req *r, http_resp *w);
+void h_settings_put(http_req *r, http_resp *w);
+void h_public_settings(http_req *r, http_resp *w);
 
 /* api_docs.c — the route table as data and the OpenAPI document */
 void h_routes(http_req *r, http_resp *w);
@@ -59,6 +62,28 @@ void h_supervision_get(http_req *r, http_resp *w);
 void h_supervision_answer(http_req *r, http_resp *w);
 void h_supervision_close(http_req *r, http_resp *w);
 void h_deductions_list(http_req *r, http_resp *w);
+
+/* api_grid.c — grid levels and tree, locate, import/export, map, cards */
+void h_grid_levels_get(http_req *r, http_resp *w);
+void h_grid_levels_put(http_req *r, http_resp *w);
+void h_grids_list(http_req *r, http_resp *w);
+void h_grids_get(http_req *r, http_resp *w);
+void h_grids_create(http_req *r, http_resp *w);
+void h_grids_update(http_req *r, http_resp *w);
+void h_grids_duties_put(http_req *r, http_resp *w);
+void h_grids_retire(http_req *r, http_resp *w);
+void h_grids_split(http_req *r, http_resp *w);
+void h_grids_merge(http_req *r, http_resp *w);
+void h_grids_geojson(http_req *r, http_resp *w);
+void h_grids_import(http_req *r, http_resp *w);
+void h_grids_export(http_req *r, http_resp *w);
+void h_grids_cards(http_req *r, http_resp *w);
+void h_grids_qr(http_req *r, http_resp *w);
+void h_card_css(http_req *r, http_resp *w);
+void h_locate(http_req *r, http_resp *w);
+void h_public_locate(http_req *r, http_resp *w);
+void h_public_grids(http_req *r, http_resp *w);
+void h_grids_resolve(http_req *r, http_resp *w);
 
 /* api_orders.c — reports, queues, order actions, tracking, photos, catalogue, calendar */
 void h_reports_create(http_req *r, http_resp *w);
@@ -105,28 +130,6 @@ void h_party_orgs_get(http_req *r, http_resp *w);
 void h_party_members_create(http_req *r, http_resp *w);
 void h_representatives_list(http_req *r, http_resp *w);
 void h_representatives_create(http_req *r, http_resp *w);
-
-/* api_grid.c — grid levels and tree, locate, import/export, map, cards */
-void h_grid_levels_get(http_req *r, http_resp *w);
-void h_grid_levels_put(http_req *r, http_resp *w);
-void h_grids_list(http_req *r, http_resp *w);
-void h_grids_get(http_req *r, http_resp *w);
-void h_grids_create(http_req *r, http_resp *w);
-void h_grids_update(http_req *r, http_resp *w);
-void h_grids_duties_put(http_req *r, http_resp *w);
-void h_grids_retire(http_req *r, http_resp *w);
-void h_grids_split(http_req *r, http_resp *w);
-void h_grids_merge(http_req *r, http_resp *w);
-void h_grids_geojson(http_req *r, http_resp *w);
-void h_grids_import(http_req *r, http_resp *w);
-void h_grids_export(http_req *r, http_resp *w);
-void h_grids_cards(http_req *r, http_resp *w);
-void h_grids_qr(http_req *r, http_resp *w);
-void h_card_css(http_req *r, http_resp *w);
-void h_locate(http_req *r, http_resp *w);
-void h_public_locate(http_req *r, http_resp *w);
-void h_public_grids(http_req *r, http_resp *w);
-void h_grids_resolve(http_req *r, http_resp *w);
 
 /* api_eval.c — dashboard, indicators, assessment, monthly report, ledger, analysis */
 void h_stats_dashboard(http_req *r, http_resp *w);

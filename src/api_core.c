@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "department.h"
 #include "metrics.h"
+#include "settings.h"
 #include "user.h"
 #include "validate.h"
 
@@ -116,7 +117,10 @@ void h_logout(http_req *r, http_resp *w)
 void h_me(http_req *r, http_resp *w)
 {
     json_t *u = principal_to_json(r->who);
-    json_t *o = json_pack("{s:o}", "user", u);
+    json_t *perms = json_array();
+    for (const char *const *g = perm_grants(r->who->role); *g; g++)
+        json_array_append_new(perms, json_string(*g));
+    json_t *o = json_pack("{s:o, s:o}", "user", u, "permissions", perms);
     if (r->who->csrf[0])
         json_object_set_new(o, "csrf_token", json_string(r->who->csrf));
     resp_json(w, 200, o);
@@ -418,4 +422,46 @@ void h_departments_create(http_req *r, http_resp *w)
     }
     resp_json(w, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "code", in.code, "name",
                                 in.name));
+}
+
+/* ---- settings -------------------------------------------------------- */
+
+struct settings_args {
+    int public_only;
+};
+
+static int do_settings(db *d, void *arg, json_t **out, werr *e)
+{
+    return settings_list(d, ((struct settings_args *)arg)->public_only, out, e);
+}
+
+void h_settings_list(http_req *r, http_resp *w)
+{
+    struct settings_args a = {0};
+    read_then(r, w, do_settings, &a);
+}
+
+void h_public_settings(http_req *r, http_resp *w)
+{
+    struct settings_args a = {1};
+    read_then(r, w, do_settings, &a);
+}
+
+void h_settings_put(http_req *r, http_resp *w)
+{
+    werr e = {0};
+    const char *key = req_param(r, "key");
+    json_t *value = json_object_get(r->json, "value");
+    if (!value) {
+        resp_error(w, 422, "missing_field", "value: required");
+        return;
+    }
+    audit_actor a;
+    req_actor(r, &a);
+    if (settings_put(r->st, &a, key, value, &e) != WOK) {
+        resp_werr(w, &e);
+        return;
+    }
+    struct settings_args sa = {0};
+    read_then(r, w, do_settings, &sa);
 }

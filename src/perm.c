@@ -105,6 +105,12 @@ static int grant_matches(const char *grant, const char *perm)
     return strcmp(grant, perm) == 0;
 }
 
+const char *const *perm_grants(int role)
+{
+    static const char *const none[] = {NULL};
+    return (role > ROLE_NONE && role < ROLE__COUNT) ? grants[role] : none;
+}
+
 int perm_allows(int role, const char *perm)
 {
     if (strcmp(perm, PERM_PUBLIC) == 0)

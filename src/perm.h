@@ -58,6 +58,10 @@ int role_parse(const char *name);         /* ROLE_NONE when unknown */
 const char *scope_name(int scope_kind);
 int scope_parse(const char *name);        /* -1 when unknown */
 
+/* The role's grants (NULL-terminated; "*" and "area.*" are wildcards),
+ * for clients that decide what to show. */
+const char *const *perm_grants(int role);
+
 /* 1 when role may use a route guarded by perm. */
 int perm_allows(int role, const char *perm);
 

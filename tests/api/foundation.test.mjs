@@ -184,6 +184,37 @@ test('CLI: user add, token issue (usable as bearer), token revoke', async () => 
   assert.equal(cli(['user', 'add', 'x', '--db', srv.db, '--role', 'admin', '--password-env', 'NOPE_UNSET']).status, 2);
 });
 
+test('settings: typed and ranged, versioned, audited; public ones readable by anyone', async () => {
+  const all = await admin.get('/api/v1/settings');
+  assert.equal(all.status, 200, all.text);
+  assert.equal(all.body.settings['rating.default_days'].value, 7);
+  assert.equal(all.body.settings['map.tile_url'].value, '');
+  assertError(assert, await admin.put('/api/v1/settings/map.tile_url', { value: 'javascript:alert(1)' }), 422);
+  assertError(assert, await admin.put('/api/v1/settings/rating.default_days', { value: 0 }), 422);
+  assertError(assert, await admin.put('/api/v1/settings/rating.default_days', { value: '7' }), 422);
+  assertError(assert, await admin.put('/api/v1/settings/no.such.key', { value: 1 }), 404);
+  assertError(assert, await admin.put('/api/v1/settings/rating.default_days', {}), 422, 'missing_field');
+  const url = 'https://tiles.example.gov.cn/{z}/{x}/{y}.png';
+  const put = await admin.put('/api/v1/settings/map.tile_url', { value: url });
+  assert.equal(put.status, 200, put.text);
+  assert.equal(put.body.settings['map.tile_url'].value, url);
+  assert.equal((await admin.put('/api/v1/settings/rating.default_days', { value: 10 })).body.settings['rating.default_days'].value, 10);
+  const pub = await new Client(srv.url).get('/api/v1/public/settings');
+  assert.equal(pub.status, 200);
+  assert.equal(pub.body['map.tile_url'], url);
+  assert.equal(pub.body['rating.default_days'], undefined, 'only public settings are public');
+  const audit = await admin.get('/api/v1/audit?object_type=setting');
+  assert.ok(audit.body.items.some((i) => i.action === 'setting.put' && i.object_id === 'map.tile_url'));
+  const leader = new Client(srv.url);
+  await admin.post('/api/v1/users', { login: 'leader.zhang', name: '张县长', role: 'leader', password: 'leader-pass-1' });
+  assert.equal((await leader.login('leader.zhang', 'leader-pass-1')).status, 200);
+  assertError(assert, await leader.get('/api/v1/settings'), 403);
+  const me = await leader.get('/api/v1/auth/me');
+  assert.ok(me.body.permissions.includes('report.read'));
+  assert.ok(!me.body.permissions.includes('user.admin'));
+  await admin.put('/api/v1/settings/map.tile_url', { value: '' });
+});
+
 test('users can be locked and unlocked by an administrator', async () => {
   const u = await admin.post('/api/v1/users', { login: 'temp.staff', name: '临时', role: 'leader', password: 'temp-pass-1' });
   const c = new Client(srv.url);
