@@ -321,7 +321,10 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
     f.dept_id = -1;
     f.group = kind == ASSESS_DEPT ? IG_DEPT : kind == ASSESS_STREET ? IG_STREET : IG_COMMUNITY;
     f.now = now;
-    f.no_p90 = kind != ASSESS_DEPT; /* the score does not use it; areas are many */
+    f.no_p90 = 1; /* the score does not use handling-time percentiles */
+    /* nor what is overdue now; for the many streets and communities that
+     * would mean reading the held orders */
+    f.no_facts = kind != ASSESS_DEPT;
     ind_result res;
     rc = indicators_query(d, &f, &res, e);
     if (rc != WOK) {
@@ -392,8 +395,17 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
             rank = i + 1;
         json_object_set_new(subs[i].item, "rank",
                             isnan(subs[i].score) ? json_null() : json_integer(rank));
-        if (subs[i].row)
-            json_object_set_new(subs[i].item, "indicators", ind_row_json(subs[i].row));
+        if (subs[i].row) {
+            json_t *ind = ind_row_json(subs[i].row);
+            if (kind != ASSESS_DEPT) {
+                /* not computed for areas here: see /stats/indicators */
+                json_t *c = json_object_get(ind, "counts");
+                json_object_del(c, "overdue");
+                json_object_del(c, "overdue_now");
+                json_object_del(c, "unsigned_overdue_now");
+            }
+            json_object_set_new(subs[i].item, "indicators", ind);
+        }
         json_array_append_new(items, subs[i].item);
         json_decref(subs[i].label);
     }

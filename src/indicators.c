@@ -13,6 +13,7 @@
 #include "indicators.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,8 @@ struct acc {
     ind_result *r;
     int cap;
     json_t *index; /* key → position */
+    int last;      /* position of the last key looked up, -1: none */
+    int p90_store; /* save the percentiles of this closed month in the cache */
     /* handling minutes per row, for percentiles */
     int64_t **mins;
     int64_t *nmins, *capmins;
@@ -188,7 +191,12 @@ struct acc {
 
 static ind_row *row_for(struct acc *a, const char *key)
 {
+    /* rows come grouped: the same key as the last one is common */
+    if (a->last >= 0 && a->last < a->r->n && strcmp(a->r->rows[a->last].key, key) == 0)
+        return &a->r->rows[a->last];
     json_t *pos = json_object_get(a->index, key);
+    if (pos)
+        a->last = (int)json_integer_value(pos);
     if (pos)
         return &a->r->rows[json_integer_value(pos)];
     if (a->r->n == a->cap) {
@@ -219,6 +227,7 @@ static ind_row *row_for(struct acc *a, const char *key)
     a->mins[i] = NULL;
     a->nmins[i] = a->capmins[i] = 0;
     json_object_set_new(a->index, key, json_integer(i));
+    a->last = i;
     return row;
 }
 
@@ -564,6 +573,71 @@ static const char *txt(db_stmt *s, int col)
     return t ? t : "";
 }
 
+/* Percentiles of closed months never change (a close counts in the month
+ * it happens), so the report's previous month and same month last year
+ * are computed once per process. */
+#define P90_CACHE 48
+struct p90_item {
+    char key[24];
+    int64_t p90, closes;
+};
+static struct p90_entry {
+    int month, group;
+    int64_t dept;
+    int n;
+    struct p90_item *items;
+} p90_cache[P90_CACHE];
+static int p90_next;
+static pthread_mutex_t p90_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int p90_cache_apply(const ind_filter *f, struct acc *a)
+{
+    int hit = 0;
+    pthread_mutex_lock(&p90_mu);
+    for (int i = 0; i < P90_CACHE && !hit; i++) {
+        struct p90_entry *c = &p90_cache[i];
+        if (!c->items || c->month != f->from / 100 || c->group != f->group ||
+            c->dept != f->dept_id)
+            continue;
+        hit = 1;
+        for (int j = 0; j < c->n; j++) {
+            ind_row *row = row_for(a, c->items[j].key);
+            if (row) {
+                row->p90_minutes = c->items[j].p90;
+                row->closes = c->items[j].closes;
+            }
+        }
+    }
+    pthread_mutex_unlock(&p90_mu);
+    return hit;
+}
+
+static void p90_cache_store(const ind_filter *f, const ind_result *r)
+{
+    struct p90_item *items = calloc((size_t)r->n + 1, sizeof *items);
+    if (!items)
+        return;
+    int n = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (strlen(r->rows[i].key) >= sizeof items[n].key)
+            continue;
+        snprintf(items[n].key, sizeof items[n].key, "%s", r->rows[i].key);
+        items[n].p90 = r->rows[i].p90_minutes;
+        items[n].closes = r->rows[i].closes;
+        n++;
+    }
+    pthread_mutex_lock(&p90_mu);
+    struct p90_entry *c = &p90_cache[p90_next];
+    p90_next = (p90_next + 1) % P90_CACHE;
+    free(c->items);
+    c->month = f->from / 100;
+    c->group = f->group;
+    c->dept = f->dept_id;
+    c->n = n;
+    c->items = items;
+    pthread_mutex_unlock(&p90_mu);
+}
+
 static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct acc *a, werr *e)
 {
     int64_t lo = stats_day_start(f->from), hi = stats_day_start(stats_day_add(f->to, 1));
@@ -577,6 +651,8 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
      * scans the held orders past their deadline. */
     int cheap = !f->grid && !f->category && !f->channel &&
                 (f->group == IG_NONE || f->group == IG_DEPT || timeg);
+    if (f->no_facts)
+        goto percentiles;
     if (cheap) {
         if (!timeg) {
             s = db_query(d, "SELECT dept_id, n FROM stats_overdue_open WHERE n <> 0", "");
@@ -662,6 +738,7 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
         }
         db_done(s);
     }
+percentiles:
     if (f->no_p90)
         return WOK;
     /* handling times of the period's closes. Whole months without grid,
@@ -677,7 +754,18 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
     whole = whole && f->to == mt;
     int hist = narrow && whole && (f->group == IG_NONE || f->group == IG_DEPT ||
                                    f->group == IG_MONTH);
-    if (hist)
+    if (hist && (f->group == IG_NONE || f->group == IG_DEPT) && f->from / 100 == f->to / 100 &&
+        f->from / 100 < stats_day(f->now) / 100) {
+        if (p90_cache_apply(f, a))
+            return WOK;
+        a->p90_store = 1;
+    }
+    if (hist && f->group == IG_NONE)
+        s = db_query(d,
+                     "SELECT max(dept_id), '', '', '', 0, minutes, SUM(n) FROM stats_close_hist WHERE "
+                     "month >= ? AND month <= ? AND (? < 0 OR dept_id = ?) GROUP BY minutes",
+                     "iiII", f->from / 100, f->to / 100, f->dept_id, f->dept_id);
+    else if (hist)
         s = db_query(d,
                      "SELECT dept_id, '', '', '', month * 100 + 1, minutes, n FROM "
                      "stats_close_hist WHERE month >= ? AND month <= ? AND (? < 0 OR "
@@ -809,7 +897,7 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
     memset(out, 0, sizeof *out);
     struct keyer k = {f->group, 0, 0};
     area_lengths(d, &k.len_street, &k.len_comm);
-    struct acc a = {out, 0, json_object(), NULL, NULL, NULL};
+    struct acc a = {out, 0, json_object(), -1, 0, NULL, NULL, NULL};
     int rc = WOK;
     int64_t carried = 0;
     int timeg = is_time_group(f->group);
@@ -843,6 +931,8 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
             if (a.nmins[i])
                 out->rows[i].p90_minutes = pair_percentile(a.mins[i], a.nmins[i] / 2, 90);
         }
+        if (a.p90_store)
+            p90_cache_store(f, out);
         if (timeg) {
             /* carried_in of each bucket: the balance at `from`, plus the net
              * inflow of the buckets before it (rows are in time order). */

@@ -61,6 +61,7 @@ typedef struct ind_filter {
     int64_t now;           /* "overdue now" is judged at this time (clock_now()) */
     int no_p90;            /* skip the handling-time percentiles (p90_minutes = -1) */
     int counts_only;       /* only the counters (no workload, overdue, percentiles, notices) */
+    int no_facts;          /* skip overdue (ongoing), overdue now and unsigned now */
 } ind_filter;
 
 /* The figures of one group. */
