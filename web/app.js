@@ -176,7 +176,7 @@ async function boot() {
   if (!hasSession()) return showLogin();
   try {
     const me = await api('GET', '/api/v1/auth/me', undefined, { quiet401: true });
-    state.user = me.user;
+    state.user = { ...me.user, permissions: me.permissions };
     setCsrf(me.csrf_token);
     route();
   } catch (e) {

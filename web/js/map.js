@@ -5,9 +5,9 @@
 // one the map has a plain background and makes no outside request.
 import { h, clear, fmtTime } from './dom.js';
 import { t, lang, extend } from '../i18n.js';
-import { get, items } from './api.js';
+import { get, put, items } from './api.js';
 import { field, select, table, badge, toast } from './ui.js';
-import { loadLeaflet, tileUrl, setTileUrl } from './vendor.js';
+import { loadLeaflet, tileSetting, forgetTileSetting } from './vendor.js';
 import { catNameOf, ensureCatalog, stateBadge } from './orders-common.js';
 
 extend({
@@ -25,7 +25,7 @@ extend({
   'map.dept': ['包保单位', 'Responsible unit'],
   'map.cards': ['打印联系卡', 'Print contact cards'],
   'map.tiles': ['底图地址（瓦片 URL 模板，可留空）', 'Base map tile URL template (optional)'],
-  'map.tiles.hint': ['例如 https://tiles.example.gov.cn/{z}/{x}/{y}.png；留空则不加载底图，只显示网格。此设置保存在本浏览器。', 'e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png; empty: no base map, grids only. Kept in this browser.'],
+  'map.tiles.hint': ['例如 https://tiles.example.gov.cn/{z}/{x}/{y}.png；留空则不加载底图，只显示网格。对所有用户生效。', 'e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png; empty: no base map, grids only. Applies to everyone.'],
   'map.settings': ['地图设置', 'Map settings'],
   'map.orders': ['工单点位', 'Orders'],
   'map.truncated': ['网格过多，只显示了一部分', 'Too many grids: only part is shown'],
@@ -35,25 +35,33 @@ const FINAL = new Set(['closed', 'rated', 'rejected', 'merged', 'onsite_resolved
 
 export default async function mapView(ctx) {
   const el = ctx.el;
-  const [L, levelsRes] = await Promise.all([loadLeaflet(), get('/api/v1/grid-levels').catch(() => ({ items: [] })), ensureCatalog()]);
+  const [L, levelsRes, , tiles] = await Promise.all([loadLeaflet(), get('/api/v1/grid-levels').catch(() => ({ items: [] })), ensureCatalog(), tileSetting()]);
   const levels = items(levelsRes).filter((l) => l.depth > 0);
   let depth = levels.find((l) => l.name === 'grid') ? levels.find((l) => l.name === 'grid').depth : (levels.length ? levels[Math.min(2, levels.length - 1)].depth : 1);
   if (ctx.query.get('depth')) depth = Number(ctx.query.get('depth'));
   const levelSel = select(levels.map((l) => ({ value: l.depth, label: lang() === 'en' ? l.name : l.label_zh })), { value: depth, name: 'depth', id: 'map-level' });
-  const tileIn = h('input', { type: 'url', id: 'map-tiles', value: tileUrl(), placeholder: 'https://…/{z}/{x}/{y}.png', size: 40 });
+  const tileIn = h('input', { type: 'url', id: 'map-tiles', value: tiles.url, placeholder: 'https://…/{z}/{x}/{y}.png', size: 40 });
   const legend = h('div.legend', { 'aria-label': t('map.legend') },
     h('span.sw.none'), t('map.none'), h('span.sw.open'), t('map.open'), h('span.sw.over'), t('map.overdue'),
     h('span.dot'), t('map.orders'));
   const mapDiv = h('div#map.map', { role: 'application', 'aria-label': t('map.title') });
   const side = h('aside.map-side.card', { 'aria-live': 'polite' }, h('p.muted', t('map.pick')));
   const settings = h('details.no-print', h('summary', t('map.settings')),
-    h('form.toolbar', { onsubmit: (e) => { e.preventDefault(); setTileUrl(tileIn.value.trim()); location.reload(); } },
+    h('form.toolbar', { onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await put('/api/v1/settings/map.tile_url', { value: tileIn.value.trim() });
+        forgetTileSetting();
+        location.reload();
+      } catch (ex) { toast(ex.message, 'bad'); }
+    } },
       field(t('map.tiles'), tileIn, { hint: t('map.tiles.hint') }), h('button', { type: 'submit' }, t('common.save'))));
   el.append(h('div.toolbar', h('h1', t('map.title')), h('div.spacer'), field(t('map.level'), levelSel), legend),
-    h('div.map-wrap', mapDiv, side), settings);
+    h('div.map-wrap', mapDiv, side));
+  if (ctx.can('settings.admin')) el.append(settings); // a deployment setting: administrators only
 
-  const map = L.map(mapDiv, { attributionControl: !!tileUrl(), zoomSnap: 0.25 });
-  if (tileUrl()) L.tileLayer(tileUrl(), { maxZoom: 19 }).addTo(map);
+  const map = L.map(mapDiv, { attributionControl: !!tiles.url, zoomSnap: 0.25 });
+  if (tiles.url) L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19 }).addTo(map);
   ctx.onCleanup(() => map.remove());
 
   // open orders with their positions (the first pages of the list)

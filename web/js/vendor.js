@@ -29,16 +29,18 @@ export function loadChart() {
 }
 
 // The base map: a tile URL template is a deployment setting (government
-// networks run their own tile servers). Until the server keeps it, it is
-// kept per browser (set on the map screen). Without one the map has a plain
+// networks run their own tile servers), kept by the server
+// (GET /api/v1/public/settings; administrators change it with
+// PUT /api/v1/settings/map.tile_url). Without one the map has a plain
 // background and the grid polygons alone — and makes no outside request.
-const TILE_KEY = 'whistle.tileUrl';
-export function tileUrl() {
-  try { return localStorage.getItem(TILE_KEY) || ''; } catch { return ''; }
+let tiles = null;
+export function tileSetting() {
+  if (!tiles) {
+    tiles = fetch('/api/v1/public/settings', { credentials: 'same-origin' })
+      .then((r) => (r.ok ? r.json() : {}))
+      .then((s) => ({ url: s['map.tile_url'] || '', attribution: s['map.attribution'] || '' }))
+      .catch(() => ({ url: '', attribution: '' }));
+  }
+  return tiles;
 }
-export function setTileUrl(u) {
-  try { if (u) localStorage.setItem(TILE_KEY, u); else localStorage.removeItem(TILE_KEY); } catch { /* off */ }
-}
-export async function tileSetting() {
-  return { url: tileUrl(), attribution: '' };
-}
+export function forgetTileSetting() { tiles = null; }
