@@ -578,7 +578,7 @@ static const char *txt(db_stmt *s, int col)
  * are computed once per process. */
 #define P90_CACHE 48
 struct p90_item {
-    char key[24];
+    char key[64];
     int64_t p90, closes;
 };
 static struct p90_entry {
@@ -619,9 +619,7 @@ static void p90_cache_store(const ind_filter *f, const ind_result *r)
         return;
     int n = 0;
     for (int i = 0; i < r->n; i++) {
-        if (strlen(r->rows[i].key) >= sizeof items[n].key)
-            continue;
-        snprintf(items[n].key, sizeof items[n].key, "%s", r->rows[i].key);
+        memcpy(items[n].key, r->rows[i].key, sizeof items[n].key);
         items[n].p90 = r->rows[i].p90_minutes;
         items[n].closes = r->rows[i].closes;
         n++;
