@@ -1056,8 +1056,15 @@ static int act_tx(db *d, void *arg)
         set_deadlines(&o, &c->cal, now);
         {
             char *dd = dispatch_data(&o, 0, c->assist, c->nassist);
+            /* A category chosen at dispatch stays in the event: statistics
+             * replay the timeline and must see the change. */
+            json_t *recat = json_incref(json_object_get(data, "category"));
             json_decref(data);
             data = dd ? json_loads(dd, 0, NULL) : json_object();
+            if (!data)
+                data = json_object();
+            if (recat)
+                json_object_set_new(data, "category", recat);
             free(dd);
         }
         break;
