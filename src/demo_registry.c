@@ -77,7 +77,27 @@ struct dgrid {
     char code[64];
     int64_t parent;
     double lat0, lng0, lat1, lng1;
+    char compound[64]; /* one compound per parent grid, named uniquely */
+    int building;      /* one building per micro-grid, numbered within it */
 };
+
+/* Names each parent's compound and numbers its micro-grids' buildings, so
+ * that every generated address is distinct at any scale (addresses are a
+ * unique key of the registry). g is sorted by code: siblings are adjacent. */
+static void name_places(struct dgrid *g, int ng, const char *const *names, int nnames)
+{
+    int k = 0;
+    for (int i = 0; i < ng; i++) {
+        k = (i > 0 && g[i].parent == g[i - 1].parent) ? k + 1 : 0;
+        g[i].building = k + 1;
+        long long round = (long long)(g[i].parent / nnames);
+        if (round > 0)
+            snprintf(g[i].compound, sizeof g[i].compound, "%s%lld期", names[g[i].parent % nnames],
+                     round + 1);
+        else
+            snprintf(g[i].compound, sizeof g[i].compound, "%s", names[g[i].parent % nnames]);
+    }
+}
 
 struct dperson {
     char name[32];
@@ -91,7 +111,7 @@ struct dperson {
 
 struct dhouse {
     int64_t grid_id;
-    char compound[64], building[8], unit[8], room[8];
+    char compound[64], building[16], unit[16], room[16];
     int npeople, first;     /* people[first .. first+npeople) */
     int visit_days_ago;     /* -1: never */
 };
@@ -243,11 +263,11 @@ static int finish_tx(db *d, void *arg)
         double la = (g->lat0 + g->lat1) / 2, ln = (g->lng0 + g->lng1) / 2;
         char code[32], name[64];
         snprintf(code, sizeof code, "B%06lld", (long long)++bno);
-        snprintf(name, sizeof name, "%d栋", 1 + i % 30);
+        snprintf(name, sizeof name, "%d栋", g->building);
         if (db_exec(d, "INSERT INTO buildings (code, grid_id, compound, name, purpose, structure, "
                        "floors, units, households, built_year, lat, lng, created_at, updated_at) "
                        "VALUES (?, NULLIF(?, 0), ?, ?, 'residential', '砖混', ?, 3, ?, ?, ?, ?, "
-                       "?, ?)", "tIttiii" "ddtt", code, g->id, compounds[(g->parent) % N(compounds)],
+                       "?, ?)", "tIttiii" "ddtt", code, g->id, g->compound,
                     name, 5 + below(c->r, 14), 18 + below(c->r, 30), 1985 + below(c->r, 38), la,
                     ln, when, when) != WOK)
             return werr_set(c->e, W_EINTERNAL, "database_error", "demo: cannot add building");
@@ -256,8 +276,8 @@ static int finish_tx(db *d, void *arg)
             snprintf(code, sizeof code, "F%06lld", (long long)++fno);
             double fla = g->lat0 + (g->lat1 - g->lat0) * (0.1 + 0.8 * below(c->r, 1000) / 1000.0);
             double fln = g->lng0 + (g->lng1 - g->lng0) * (0.1 + 0.8 * below(c->r, 1000) / 1000.0);
-            char addr[96];
-            snprintf(addr, sizeof addr, "%s%s旁", compounds[(g->parent) % N(compounds)], name);
+            char addr[160];
+            snprintf(addr, sizeof addr, "%s%s旁", g->compound, name);
             if (db_exec(d, "INSERT INTO facilities (code, grid_id, kind, name, address, "
                            "owner_dept, status, lat, lng, created_at, updated_at) VALUES (?, "
                            "NULLIF(?, 0), ?, ?, ?, (SELECT id FROM departments WHERE code = ?), "
@@ -423,6 +443,7 @@ int demo_registry(store *st, const audit_actor *a, unsigned seed, const char *sc
     store_release(st, d);
     if (!g)
         return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+    name_places(g, ng, compounds, N(compounds));
     struct rng r = {0x9E3779B97F4A7C15ull ^ ((uint64_t)seed * 0x100000001B3ull) ^ 0xD1B54A32D192ED03ull};
     seq_per_day = calloc(80000, sizeof *seq_per_day);
     enum { BATCH = 5000 };
@@ -442,11 +463,11 @@ int demo_registry(store *st, const audit_actor *a, unsigned seed, const char *sc
             struct dgrid *gg = ng ? &g[gi] : NULL;
             h->grid_id = gg ? gg->id : 0;
             /* one micro-grid ≈ one building: units of 2 rooms per floor */
-            snprintf(h->compound, sizeof h->compound, "%s",
-                     compounds[(gg ? (uint64_t)gg->parent : 0) % N(compounds)]);
-            snprintf(h->building, sizeof h->building, "%d", 1 + (gg ? gi : in_grid / 40) % 30);
-            snprintf(h->unit, sizeof h->unit, "%d", 1 + (in_grid / 12) % 4);
-            snprintf(h->room, sizeof h->room, "%d%02d", 1 + (in_grid % 12) / 2, 1 + in_grid % 2);
+            snprintf(h->compound, sizeof h->compound, "%s", gg ? gg->compound : compounds[0]);
+            snprintf(h->building, sizeof h->building, "%d", gg ? gg->building : 1 + in_grid / 96);
+            /* 12 floors of 2 rooms per unit; units as many as needed */
+            snprintf(h->unit, sizeof h->unit, "%d", 1 + (in_grid / 24) % 1000);
+            snprintf(h->room, sizeof h->room, "%d%02d", 1 + (in_grid % 24) / 2, 1 + in_grid % 2);
             if (ng && ++in_grid >= per_grid) {
                 in_grid = 0;
                 gi = (gi + 1) % ng;
