@@ -140,10 +140,7 @@ static void read_then(http_req *r, http_resp *w, int (*fn)(db *, void *, json_t 
     }
     int rc = fn(d, arg, &out, &e);
     store_release(r->st, d);
-    if (rc != WOK)
-        resp_werr(w, &e);
-    else
-        resp_json(w, 200, out);
+    resp_result(w, rc, 200, out, &e);
 }
 
 struct list_args {

@@ -35,15 +35,6 @@ static int code_in_scope(http_req *r, const char **code, werr *e)
     return WOK;
 }
 
-static void answer_read(http_req *r, http_resp *w, int rc, json_t *out, werr *e)
-{
-    (void)r;
-    if (rc != WOK)
-        resp_werr(w, e);
-    else
-        resp_json(w, 200, out);
-}
-
 /* ---- levels ------------------------------------------------------------ */
 
 void h_grid_levels_get(http_req *r, http_resp *w)
@@ -57,7 +48,7 @@ void h_grid_levels_get(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = grid_levels_get(d, &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_grid_levels_put(http_req *r, http_resp *w)
@@ -110,7 +101,7 @@ void h_grids_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = grid_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 static void respond_grid(http_req *r, http_resp *w, int status, const char *code)
@@ -142,7 +133,7 @@ void h_grids_get(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = grid_get(d, r->who, code, bool_query(r, "geometry"), &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 /* Fields shared by create and update. */
@@ -492,7 +483,7 @@ void h_public_grids(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = grid_public_children(d, parent, &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 /* ---- contact cards ----------------------------------------------------- */
@@ -610,5 +601,5 @@ void h_grids_resolve(http_req *r, http_resp *w)
         json_decref(out);
         rc = werr_set(&e, W_ENOTFOUND, "no_grid", "no household at that address in your grids");
     }
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }

@@ -19,15 +19,6 @@ static const char *const notice_kinds[] = {"overdue_completion", "late_signing",
 static const char *const deduction_kinds[] = {"improper_whistle", "late_signing",
                                               "repeated_returns", "overdue_completion", NULL};
 
-static void answer_json(http_req *r, http_resp *w, int rc, json_t *out, werr *e)
-{
-    (void)r;
-    if (rc != WOK)
-        resp_werr(w, e);
-    else
-        resp_json(w, 200, out);
-}
-
 void h_supervision_list(http_req *r, http_resp *w)
 {
     werr e = {0};
@@ -51,7 +42,7 @@ void h_supervision_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = supervision_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);
-    answer_json(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_supervision_get(http_req *r, http_resp *w)
@@ -70,7 +61,7 @@ void h_supervision_get(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = supervision_get(d, r->who, id, &out, &e);
     store_release(r->st, d);
-    answer_json(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 static void respond_notice(http_req *r, http_resp *w, int64_t id)
@@ -183,5 +174,5 @@ void h_deductions_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = deduction_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);
-    answer_json(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }

@@ -10,15 +10,6 @@
 #include "validate.h"
 #include "webhook.h"
 
-static void answer_read(http_req *r, http_resp *w, int rc, json_t *out, werr *e)
-{
-    (void)r;
-    if (rc != WOK)
-        resp_werr(w, e);
-    else
-        resp_json(w, 200, out);
-}
-
 void h_webhooks_list(http_req *r, http_resp *w)
 {
     werr e = {0};
@@ -30,7 +21,7 @@ void h_webhooks_list(http_req *r, http_resp *w)
     }
     int rc = webhook_list(d, &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_webhooks_create(http_req *r, http_resp *w)
@@ -131,7 +122,7 @@ void h_webhooks_deliveries(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = webhook_deliveries(d, id, state, cursor, (int)limit, &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_webhooks_dead_letters(http_req *r, http_resp *w)
@@ -151,7 +142,7 @@ void h_webhooks_dead_letters(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = webhook_dead_letters(d, cursor, (int)limit, &out, &e);
     store_release(r->st, d);
-    answer_read(r, w, rc, out, &e);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_webhooks_retry(http_req *r, http_resp *w)

@@ -169,6 +169,16 @@ void resp_werr(http_resp *w, const werr *e)
                e->message[0] ? e->message : "internal error");
 }
 
+void resp_result(http_resp *w, int rc, int status, json_t *out, const werr *e)
+{
+    if (rc != WOK) {
+        json_decref(out);
+        resp_werr(w, e);
+        return;
+    }
+    resp_json(w, status, out);
+}
+
 void resp_header(http_resp *w, const char *name, const char *value)
 {
     if (w->nheaders >= (int)(sizeof w->headers / sizeof w->headers[0]))

@@ -65,6 +65,9 @@ void resp_json(http_resp *w, int status, json_t *body); /* steals body */
 void resp_error(http_resp *w, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void resp_werr(http_resp *w, const werr *e);
+/* Answers a domain call's result: out (stolen) with status when rc is WOK,
+ * else the error in e (out is then ignored and freed). */
+void resp_result(http_resp *w, int rc, int status, json_t *out, const werr *e);
 /* Takes ownership of body (malloc'd). */
 void resp_bytes(http_resp *w, int status, const char *content_type, char *body, size_t len);
 void resp_static(http_resp *w, int status, const char *content_type, const unsigned char *body,
