@@ -507,9 +507,10 @@ static void run_batch(store *st, struct write_job *batch)
 
 /* ---- checkpointer ---------------------------------------------------- */
 
-/* The writer's automatic checkpoint (every 1,000 WAL pages) ran inside a
- * COMMIT: the job that crossed the threshold waited for every page to be
- * copied and the database file fsynced. Instead the writer only counts
+/* Optional (WHISTLE_CHECKPOINTER=1). The writer's automatic checkpoint
+ * (every 1,000 WAL pages) runs inside a COMMIT: the job that crosses the
+ * threshold waits for every page to be copied and the database file
+ * fsynced. With the checkpointer, the writer only counts
  * WAL frames (wal hook) and a checkpointer thread on its own connection
  * runs PASSIVE checkpoints, which never block the writer or readers.
  * The WAL restarts from its beginning at the writer's next transaction
@@ -582,9 +583,14 @@ static void *ckpt_main(void *arg)
 
 static void ckpt_start(store *st)
 {
-    const char *old = getenv("WHISTLE_WAL_AUTOCHECKPOINT");
-    if (old && *old == '1')
-        return; /* A/B: the writer's own automatic checkpoint */
+    /* Off by default: measured on the 2-core machine (docs/PERFORMANCE.md,
+     * "Write path changes"), the writer checkpointing itself every 1,000
+     * WAL pages gave 10-15% more ingest than this thread, which competes
+     * with the request threads for the cores and with the WAL fsync for
+     * the disk. Worth trying where cores and I/O are to spare. */
+    const char *on = getenv("WHISTLE_CHECKPOINTER");
+    if (!on || *on != '1')
+        return;
     werr e;
     if (db_open_conn(st, CONN_CHECKPOINTER, &st->ckpt, &e) != WOK) {
         log_warn(NULL, "no checkpointer (%s): the writer checkpoints itself", e.message);

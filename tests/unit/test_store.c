@@ -414,6 +414,44 @@ static void test_fail_after_write_stress(void **state)
     store_release(st, d);
 }
 
+/* The optional checkpointer thread (WHISTLE_CHECKPOINTER=1): writes keep
+ * committing while it checkpoints, and the WAL is folded back at close. */
+static void test_checkpointer_thread(void **state)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/ckpt.db", dir);
+    setenv("WHISTLE_CHECKPOINTER", "1", 1);
+    store *st = NULL;
+    werr e = {0};
+    assert_int_equal(store_open(path, &st, &e), WOK);
+    unsetenv("WHISTLE_CHECKPOINTER");
+    enum { T = 4 };
+    pthread_t t[T];
+    struct stress_arg a[T];
+    for (int i = 0; i < T; i++) {
+        a[i] = (struct stress_arg){st, 100 + i, 0, 0};
+        pthread_create(&t[i], NULL, stress_main, &a[i]);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].failed, 0);
+    }
+    usleep(1500 * 1000); /* the idle checkpoint runs at least once a second */
+    store_stats ss;
+    store_get_stats(st, &ss);
+    assert_true(ss.checkpoints > 0);
+    assert_int_equal(store_check_integrity(st, &e), WOK);
+    store_close(st);
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    FILE *f = fopen(wal, "rb");
+    if (f) { /* truncated at close */
+        fseek(f, 0, SEEK_END);
+        assert_int_equal(ftell(f), 0);
+        fclose(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_backup),
         cmocka_unit_test(test_fail_after_write_in_batch),
         cmocka_unit_test(test_fail_after_write_stress),
+        cmocka_unit_test(test_checkpointer_thread),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
