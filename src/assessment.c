@@ -387,7 +387,8 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
     db_done(s);
     for (int i = 0; i < n; i++)
         subs[i].item = score_subject(&subs[i], rules);
-    qsort(subs, (size_t)n, sizeof *subs, cmp_subjects);
+    if (n > 0)
+        qsort(subs, (size_t)n, sizeof *subs, cmp_subjects);
     json_t *items = json_array();
     int rank = 0;
     for (int i = 0; i < n; i++) {

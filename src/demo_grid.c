@@ -173,6 +173,8 @@ static int add_duty(db *d, int64_t grid, const char *duty, const char *name, con
 static int demo_tx(db *d, void *arg)
 {
     struct demo_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    c->created = 0;
     const struct layout *L = c->L;
     static const char *const lv[][3] = {{"county", "县", "6"},
                                         {"street", "街道", "3"},

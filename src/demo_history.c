@@ -621,6 +621,10 @@ struct gen_ctx {
     int64_t *times; /* created_at of the orders, sorted */
     int64_t from, to;
     int64_t notices, deductions;
+    /* where the batch started, so that a re-run (store.h) replays it */
+    rng r0;
+    int64_t notices0, deductions0;
+    int started;
     werr *e;
 };
 
@@ -813,6 +817,17 @@ static int write_supervision(db *d, struct gen_ctx *c, rng *r, struct sim *o, in
 static int batch_tx(db *d, void *arg)
 {
     struct gen_ctx *c = arg;
+    /* a write fn may run twice (store.h): replay from the same state */
+    if (!c->started) {
+        c->r0 = *c->r;
+        c->notices0 = c->notices;
+        c->deductions0 = c->deductions;
+        c->started = 1;
+    } else {
+        *c->r = c->r0;
+        c->notices = c->notices0;
+        c->deductions = c->deductions0;
+    }
     struct sim *o = malloc(sizeof *o);
     if (!o)
         return W_EINTERNAL;
@@ -927,11 +942,13 @@ int demo_history(store *st, const audit_actor *a, unsigned seed, int64_t n, werr
     clock_t cpu0 = clock();
     for (int64_t i = 0; i < n; i++)
         times[i] = report_time(&w, &r);
-    qsort(times, (size_t)n, sizeof *times, cmp_i64);
-    struct gen_ctx c = {&w, &r, times, 0, 0, 0, 0, e};
+    if (n > 0)
+        qsort(times, (size_t)n, sizeof *times, cmp_i64);
+    struct gen_ctx c = {.w = &w, .r = &r, .times = times, .e = e};
     for (int64_t from = 0; from < n && rc == WOK; from += BATCH) {
         c.from = from;
         c.to = from + BATCH < n ? from + BATCH : n;
+        c.started = 0;
         rc = store_write(st, batch_tx, &c);
         if (n >= 200000 && (c.to % 1000000 == 0 || c.to == n))
             fprintf(stderr, "demo history: %lld of %lld orders (%.0f s)\n", (long long)c.to,

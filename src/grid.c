@@ -844,6 +844,8 @@ static int retire_subtree(db *d, int64_t id, const char *replaced_by, const char
 static int retire_tx(db *d, void *arg)
 {
     struct retire_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    c->count = 0;
     node n;
     int rc = load_active(d, c->code, &n, c->e);
     if (rc != WOK)
@@ -921,6 +923,9 @@ struct split_ctx {
 static int split_tx(db *d, void *arg)
 {
     struct split_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    json_decref(c->result);
+    c->result = NULL;
     grid_level lv[GRID_MAX_LEVELS];
     int nlv = grid_levels_load(d, lv);
     node n;
@@ -1131,6 +1136,9 @@ static char *union_geometry(node *src, int n, double bbox[4])
 static int merge_tx(db *d, void *arg)
 {
     struct merge_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    json_decref(c->result);
+    c->result = NULL;
     grid_level lv[GRID_MAX_LEVELS];
     int nlv = grid_levels_load(d, lv);
     int n = 1 + (int)json_array_size(c->others);

@@ -366,7 +366,8 @@ static void check_rows(db *d, const grid_level *lv, int nlv, irow *rows, int n, 
         return;
     for (int i = 0; i < n; i++)
         sorted[i] = &rows[i];
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_code);
+    if (n > 0)
+        qsort(sorted, (size_t)n, sizeof *sorted, cmp_code);
     for (int i = 0; i + 1 < n; i++)
         if (sorted[i]->code && sorted[i + 1]->code && strcmp(sorted[i]->code, sorted[i + 1]->code) == 0)
             sorted[i + 1]->depth = -2; /* marks a duplicate */

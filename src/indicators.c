@@ -258,7 +258,8 @@ static int cmp_pair(const void *x, const void *y)
 /* Nearest-rank percentile p of (minutes, count) pairs (sorted here). */
 static int64_t pair_percentile(int64_t *pairs, int64_t npairs, int p)
 {
-    qsort(pairs, (size_t)npairs, 2 * sizeof(int64_t), cmp_pair);
+    if (npairs > 0)
+        qsort(pairs, (size_t)npairs, 2 * sizeof(int64_t), cmp_pair);
     int64_t total = 0;
     for (int64_t i = 0; i < npairs; i++)
         total += pairs[2 * i + 1];
@@ -934,7 +935,8 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
         if (timeg) {
             /* carried_in of each bucket: the balance at `from`, plus the net
              * inflow of the buckets before it (rows are in time order). */
-            qsort(out->rows, (size_t)out->n, sizeof *out->rows, cmp_rows);
+            if (out->n > 0)
+                qsort(out->rows, (size_t)out->n, sizeof *out->rows, cmp_rows);
             for (int i = 0; i < out->n; i++) {
                 out->rows[i].carried_in = carried;
                 carried += out->rows[i].v[SC_inflow] - out->rows[i].v[SC_outflow];
@@ -951,7 +953,8 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
         ind_result_free(out);
         return rc;
     }
-    qsort(out->rows, (size_t)out->n, sizeof *out->rows, cmp_rows);
+    if (out->n > 0) /* an empty database has no rows (and rows is NULL) */
+        qsort(out->rows, (size_t)out->n, sizeof *out->rows, cmp_rows);
     return WOK;
 }
 

@@ -310,6 +310,8 @@ static int read_cands(db_stmt *s, struct cand *out, int max)
 static int deadlines_tx(db *d, void *arg)
 {
     struct scan_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    c->effects = 0;
     struct cand *v = calloc(SCAN_BATCH, sizeof *v);
     if (!v)
         return W_EINTERNAL;
@@ -387,6 +389,8 @@ static int deadlines_tx(db *d, void *arg)
 static int events_tx(db *d, void *arg)
 {
     struct scan_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    c->effects = 0;
     int64_t cursor = cursor_get(d, CURSOR_EVENTS);
     int64_t last = cursor;
     db_stmt *s = db_query(
@@ -545,6 +549,8 @@ int supervision_scan(store *st)
             log_error(NULL, "supervision: timeline scan failed");
             break;
         }
+        total += c.effects; /* each scan counts its own (it may run twice) */
+        c.effects = 0;
         if (store_write(st, deadlines_tx, &c) != WOK) {
             log_error(NULL, "supervision: deadline scan failed");
             break;

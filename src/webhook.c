@@ -276,6 +276,9 @@ int webhook_delete(store *st, const audit_actor *a, int64_t id, werr *e)
 static int ping_tx(db *d, void *arg)
 {
     struct id_ctx *c = arg;
+    /* a write fn may run twice (store.h): start from a clean slate */
+    json_decref(c->result);
+    c->result = NULL;
     db_stmt *s = db_query(d, "SELECT count(*) FROM webhooks WHERE id = ? AND deleted_at IS NULL",
                           "I", c->id);
     int found = s && db_step(s) == DB_ROW && db_col_int(s, 0) > 0;
