@@ -118,8 +118,12 @@ static int db_open_conn(store *st, int mode, db **out, werr *e)
                                 "PRAGMA cache_size=-65536; PRAGMA journal_size_limit=67108864;"
                           : mode == CONN_CHECKPOINTER
                               ? "PRAGMA synchronous=FULL; PRAGMA cache_size=-2048;"
+                              /* Readers: a small private cache each (up to
+                               * MAX_READERS of them are pooled; the OS page
+                               * cache is shared), to keep the server's
+                               * resident memory bounded. */
                               : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                                "PRAGMA cache_size=-16384; PRAGMA query_only=ON;";
+                                "PRAGMA cache_size=-4096; PRAGMA query_only=ON;";
     char *msg = NULL;
     if (sqlite3_exec(d->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         werr_set(e, W_EINTERNAL, "database_open", "cannot configure database %s: %s", st->path,
