@@ -599,6 +599,7 @@ void h_grids_resolve(http_req *r, http_resp *w)
     if (rc == WOK &&
         !grid_visible(r->who, json_string_value(json_object_get(json_object_get(out, "grid"), "code")))) {
         json_decref(out);
+        out = NULL;
         rc = werr_set(&e, W_ENOTFOUND, "no_grid", "no household at that address in your grids");
     }
     resp_result(w, rc, 200, out, &e);

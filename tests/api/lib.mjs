@@ -78,7 +78,14 @@ export async function startServer({ dir, demo = false, admin = true, args = [] }
     { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stderr.on('data', (d) => logs.push(d.toString()));
   proc.stdout.on('data', (d) => logs.push(d.toString()));
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  let stopping = false;
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    // A server that dies on its own (a crash, a sanitizer report) shows why.
+    if (!stopping && (code !== 0 || signal)) {
+      process.stderr.write(`whistle serve exited (code ${code}, signal ${signal}); its log:\n${logs.join('')}\n`);
+    }
+    resolve({ code, signal });
+  }));
   for (let i = 0; ; i++) {
     try {
       const r = await fetch(url + '/healthz');
@@ -90,10 +97,12 @@ export async function startServer({ dir, demo = false, admin = true, args = [] }
   return {
     url, db, dir, proc, logs, exited,
     async stop() {
+      stopping = true;
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       return exited;
     },
     async kill9() {
+      stopping = true;
       proc.kill('SIGKILL');
       return exited;
     },
