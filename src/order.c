@@ -1928,7 +1928,8 @@ int order_list(db *d, const principal *who, const order_query *q, json_t **out, 
     char sql[4096];
     const char *key = queues[queue].key;
     const char *cmp = queues[queue].asc ? ">" : "<";
-    /* the department queue shows the open work unless a state is asked for */
+    /* the department queue shows the open work unless a state is asked for
+     * (this exact state list matches the partial index orders_dept_open) */
     const char *extra = (queue == Q_DEPARTMENT && !q->state)
                             ? " AND o.state IN ('dispatched', 'signed', 'rework', 'feedback')"
                             : "";
