@@ -133,11 +133,9 @@ static void read_then(http_req *r, http_resp *w, int (*fn)(db *, void *, json_t 
 {
     werr e = {0};
     json_t *out = NULL;
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     int rc = fn(d, arg, &out, &e);
     store_release(r->st, d);
     resp_result(w, rc, 200, out, &e);

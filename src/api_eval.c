@@ -17,16 +17,6 @@
 #include "report.h"
 #include "validate.h"
 
-static int reader(http_req *r, http_resp *w, db **d)
-{
-    *d = store_reader(r->st);
-    if (!*d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
-        return -1;
-    }
-    return 0;
-}
-
 /* ?month=YYYY-MM (default: the current month). */
 static int q_month(http_req *r, int *month, werr *e)
 {
@@ -95,8 +85,8 @@ void h_stats_dashboard(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *out = json_object();
     ind_result res;
@@ -260,8 +250,8 @@ void h_stats_indicators(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *out = NULL;
     int rc = indicators_json(d, &f, &out, &e);
@@ -289,8 +279,8 @@ void h_stats_check(http_req *r, http_resp *w)
         resp_error(w, 422, "invalid_query", "from, to: months YYYY-MM, from <= to");
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *report = NULL;
     int n = indicators_check(d, fm, tm, now, &report, &e);
@@ -323,8 +313,8 @@ void h_assessment(http_req *r, http_resp *w)
         resp_error(w, 422, "invalid_query", "kind: dept, street or community");
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *out = NULL;
     int rc = assessment_month(d, month, k, clock_now(), &out, &e);
@@ -343,8 +333,8 @@ void h_assessment_rules_get(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *cur = NULL, *hist = NULL;
     int rc = assessment_rules_for_month(d, month, &cur, &e);
@@ -402,8 +392,8 @@ void h_report_monthly(http_req *r, http_resp *w)
         resp_error(w, 422, "invalid_query", "format: html, csv, xlsx or json");
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *doc = NULL;
     int rc = report_monthly(r->st, d, month, clock_now(), &doc, &e);
@@ -452,8 +442,8 @@ void h_ledger(http_req *r, http_resp *w)
         resp_error(w, 422, "invalid_query", "format: json, html, csv or xlsx");
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *doc = NULL;
     int rc = ledger_doc(d, r->who, &q, &doc, &e);
@@ -497,8 +487,8 @@ void h_ledger_week(http_req *r, http_resp *w)
         resp_error(w, 422, "invalid_query", "format: html, csv, xlsx or json");
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *doc = NULL;
     int rc = ledger_week_doc(d, r->who, grid, monday, now, &doc, &e);
@@ -544,8 +534,8 @@ void h_analysis(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d;
-    if (reader(r, w, &d))
+    db *d = req_reader(r, w);
+    if (!d)
         return;
     json_t *out = NULL;
     int rc = analysis_month(r->st, d, r->who, month, (int)days, &out, &e);

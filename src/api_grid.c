@@ -40,11 +40,9 @@ static int code_in_scope(http_req *r, const char **code, werr *e)
 void h_grid_levels_get(http_req *r, http_resp *w)
 {
     werr e = {0};
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = grid_levels_get(d, &out, &e);
     store_release(r->st, d);
@@ -93,11 +91,9 @@ void h_grids_list(http_req *r, http_resp *w)
     q.tree = bool_query(r, "tree");
     q.max_depth = (int)max_depth;
     q.limit = (int)limit;
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = grid_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);
@@ -125,11 +121,9 @@ void h_grids_get(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = grid_get(d, r->who, code, bool_query(r, "geometry"), &out, &e);
     store_release(r->st, d);
@@ -323,11 +317,9 @@ void h_grids_geojson(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     wbuf b = WBUF_INIT;
     int rc = grid_geojson(d, r->who, parent, (int)depth, (int)limit, &b, &e);
     store_release(r->st, d);
@@ -387,11 +379,9 @@ void h_grids_export(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     wbuf b = WBUF_INIT;
     int rc = grid_export(d, r->who, format, status, &b, &e);
     store_release(r->st, d);
@@ -475,11 +465,9 @@ void h_public_grids(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = grid_public_children(d, parent, &out, &e);
     store_release(r->st, d);
@@ -522,11 +510,9 @@ void h_grids_cards(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     wbuf b = WBUF_INIT;
     int rc = card_render(d, code, base, strcmp(mode, "leaves") == 0, (int)copies, &b, &e);
     store_release(r->st, d);
@@ -588,11 +574,9 @@ void h_grids_resolve(http_req *r, http_resp *w)
         resp_error(w, 422, "invalid_query", "address (or compound/building/unit/room): required");
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = grid_resolve_address(d, &in, &out, &e);
     store_release(r->st, d);

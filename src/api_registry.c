@@ -16,20 +16,10 @@
 #include "roster.h"
 #include "validate.h"
 
-static void read_json(http_req *r, http_resp *w, int rc, json_t *out, werr *e, int status)
-{
-    if (rc != WOK)
-        resp_werr(w, e);
-    else
-        resp_json(w, status, out);
-}
-
 #define WITH_READER(d)                                                                           \
-    db *d = store_reader(r->st);                                                                 \
-    if (!d) {                                                                                    \
-        resp_error(w, 503, "database_unavailable", "database unavailable");                      \
-        return;                                                                                  \
-    }
+    db *d = req_reader(r, w);                                                                    \
+    if (!d)                                                                                      \
+        return
 
 /* ---- people -------------------------------------------------------------------- */
 
@@ -63,7 +53,7 @@ void h_people_search(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_person_search(d, r->who, &q, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 static void person_from_json(json_t *j, person_input *in, werr *e, int *rc)
@@ -171,7 +161,7 @@ void h_people_get(http_req *r, http_resp *w)
     req_actor(r, &a);
     json_t *out = NULL;
     int rc = reg_person_get(r->st, &a, r->who, id, (int)unmask, &out, &e);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 /* ---- households and visits ------------------------------------------------------- */
@@ -193,7 +183,7 @@ void h_households_search(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_household_search(d, r->who, &q, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_households_create(http_req *r, http_resp *w)
@@ -229,7 +219,7 @@ void h_households_create(http_req *r, http_resp *w)
         json_object_set_new(out, "result", json_string(what == REG_CREATED ? "created"
                                                        : what == REG_UPDATED ? "updated"
                                                                              : "unchanged"));
-    read_json(r, w, rc, out, &e, what == REG_CREATED ? 201 : 200);
+    resp_result(w, rc, what == REG_CREATED ? 201 : 200, out, &e);
 }
 
 void h_households_get(http_req *r, http_resp *w)
@@ -244,7 +234,7 @@ void h_households_get(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_household_get(d, r->who, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_visits_create(http_req *r, http_resp *w)
@@ -286,7 +276,7 @@ void h_visits_list(http_req *r, http_resp *w)
     if (rc == WOK)
         rc = reg_visit_list(d, r->who, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_visits_due(http_req *r, http_resp *w)
@@ -306,7 +296,7 @@ void h_visits_due(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_visits_due(d, r->who, tag, (int)days, grid, cursor, (int)limit, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 /* ---- places ------------------------------------------------------------------------- */
@@ -340,7 +330,7 @@ void h_places_search(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_place_search(d, r->who, k, q, grid, cursor, (int)limit, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_places_create(http_req *r, http_resp *w)
@@ -360,7 +350,7 @@ void h_places_create(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_place_get(d, r->who, k, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 201);
+    resp_result(w, rc, 201, out, &e);
 }
 
 void h_places_get(http_req *r, http_resp *w)
@@ -378,7 +368,7 @@ void h_places_get(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = reg_place_get(d, r->who, k, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 /* ---- import and export --------------------------------------------------------------- */
@@ -504,7 +494,7 @@ void h_roster_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = roster_staff_list(d, r->who, grid, duty, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_dept_contacts_list(http_req *r, http_resp *w)
@@ -519,7 +509,7 @@ void h_dept_contacts_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = roster_contacts(d, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_dept_contacts_create(http_req *r, http_resp *w)
@@ -556,7 +546,7 @@ void h_party_orgs_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = party_org_list(d, r->who, grid, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_party_orgs_create(http_req *r, http_resp *w)
@@ -582,7 +572,7 @@ void h_party_orgs_create(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = party_org_get(d, r->who, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 201);
+    resp_result(w, rc, 201, out, &e);
 }
 
 void h_party_orgs_get(http_req *r, http_resp *w)
@@ -597,7 +587,7 @@ void h_party_orgs_get(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = party_org_get(d, r->who, id, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_party_members_create(http_req *r, http_resp *w)
@@ -631,7 +621,7 @@ void h_representatives_list(http_req *r, http_resp *w)
     json_t *out = NULL;
     int rc = representative_list(d, &out, &e);
     store_release(r->st, d);
-    read_json(r, w, rc, out, &e, 200);
+    resp_result(w, rc, 200, out, &e);
 }
 
 void h_representatives_create(http_req *r, http_resp *w)

@@ -34,11 +34,9 @@ void h_supervision_list(http_req *r, http_resp *w)
         return;
     }
     q.limit = (int)limit;
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = supervision_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);
@@ -53,11 +51,9 @@ void h_supervision_get(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = supervision_get(d, r->who, id, &out, &e);
     store_release(r->st, d);
@@ -166,11 +162,9 @@ void h_deductions_list(http_req *r, http_resp *w)
     if (parse_time(r, w, "from", &q.from) != 0 || parse_time(r, w, "to", &q.to) != 0)
         return;
     q.limit = (int)limit;
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = deduction_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);

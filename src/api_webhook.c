@@ -14,11 +14,9 @@ void h_webhooks_list(http_req *r, http_resp *w)
 {
     werr e = {0};
     json_t *out = NULL;
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     int rc = webhook_list(d, &out, &e);
     store_release(r->st, d);
     resp_result(w, rc, 200, out, &e);
@@ -114,11 +112,9 @@ void h_webhooks_deliveries(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = webhook_deliveries(d, id, state, cursor, (int)limit, &out, &e);
     store_release(r->st, d);
@@ -134,11 +130,9 @@ void h_webhooks_dead_letters(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
-    if (!d) {
-        resp_error(w, 503, "database_unavailable", "database unavailable");
+    db *d = req_reader(r, w);
+    if (!d)
         return;
-    }
     json_t *out = NULL;
     int rc = webhook_dead_letters(d, cursor, (int)limit, &out, &e);
     store_release(r->st, d);

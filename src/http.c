@@ -98,6 +98,14 @@ const char *req_cookie(const http_req *r, const char *key)
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn, MHD_COOKIE_KIND, key);
 }
 
+db *req_reader(http_req *r, http_resp *w)
+{
+    db *d = store_reader(r->st);
+    if (!d)
+        resp_error(w, 503, "database_unavailable", "database unavailable");
+    return d;
+}
+
 void req_actor(const http_req *r, audit_actor *out)
 {
     audit_actor_from(out, r->who, r->ip, r->rid);

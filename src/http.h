@@ -74,6 +74,10 @@ void resp_static(http_resp *w, int status, const char *content_type, const unsig
                  size_t len);
 void resp_header(http_resp *w, const char *name, const char *value);
 
+/* A pooled database reader for this request, or NULL after answering 503
+ * (release it with store_release(r->st, d)). */
+db *req_reader(http_req *r, http_resp *w);
+
 /* The audit actor for writes made on behalf of this request. */
 struct audit_actor;
 void req_actor(const http_req *r, struct audit_actor *out);
