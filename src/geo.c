@@ -293,6 +293,8 @@ static int fnum(fscan *s, double *out)
         memcpy(buf, start, n);
         buf[n] = '\0';
         v = strtod(buf, NULL);
+        if (!isfinite(v))
+            return 0; /* overflow: jansson refuses it, with its own words */
     }
     if (isint && v == 0)
         v = 0.0; /* "-0" is the integer 0 for jansson */
