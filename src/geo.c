@@ -35,10 +35,14 @@ static void set_bbox(geo_shape *g)
     g->min_lat = g->max_lat = g->pts[1];
     for (int i = 1; i < g->npts; i++) {
         double x = g->pts[2 * i], y = g->pts[2 * i + 1];
-        if (x < g->min_lng) g->min_lng = x;
-        if (x > g->max_lng) g->max_lng = x;
-        if (y < g->min_lat) g->min_lat = y;
-        if (y > g->max_lat) g->max_lat = y;
+        if (x < g->min_lng)
+            g->min_lng = x;
+        if (x > g->max_lng)
+            g->max_lng = x;
+        if (y < g->min_lat)
+            g->min_lat = y;
+        if (y > g->max_lat)
+            g->max_lat = y;
     }
 }
 
@@ -510,8 +514,12 @@ static int rings_contain(const geo_shape *g, int r0, int r1, double x, double y)
         for (int i = 0; i + 1 < n; i++) {
             double ax = p[2 * i], ay = p[2 * i + 1], bx = p[2 * i + 2], by = p[2 * i + 3];
             if (ay > by || (ay == by && ax > bx)) {
-                double t = ax; ax = bx; bx = t;
-                t = ay; ay = by; by = t;
+                double t = ax;
+                ax = bx;
+                bx = t;
+                t = ay;
+                ay = by;
+                by = t;
             }
             if (!(ay <= y && y < by))
                 continue;
@@ -531,6 +539,27 @@ int geo_contains(const geo_shape *g, double lat, double lng)
         if (rings_contain(g, g->poly_ring[p], g->poly_ring[p + 1], lng, lat))
             return 1;
     return 0;
+}
+
+int geo_covers_rect(const geo_shape *g, double x0, double y0, double x1, double y1, int max_edges)
+{
+    if (!g || x0 > x1 || y0 > y1 || g->npts - g->nrings > max_edges)
+        return 0;
+    if (x0 < g->min_lng || x1 > g->max_lng || y0 < g->min_lat || y1 > g->max_lat)
+        return 0;
+    /* an edge whose box meets the rectangle might cross it or run along
+     * its border: no proof then */
+    for (int r = 0; r < g->nrings; r++) {
+        const double *p = &g->pts[2 * g->ring_start[r]];
+        int n = g->ring_start[r + 1] - g->ring_start[r];
+        for (int i = 0; i + 1 < n; i++) {
+            double ax = p[2 * i], ay = p[2 * i + 1], bx = p[2 * i + 2], by = p[2 * i + 3];
+            if (fmax(ax, bx) >= x0 && fmin(ax, bx) <= x1 && fmax(ay, by) >= y0 &&
+                fmin(ay, by) <= y1)
+                return 0;
+        }
+    }
+    return geo_contains(g, (y0 + y1) / 2, (x0 + x1) / 2);
 }
 
 json_t *geo_to_json(const geo_shape *g)

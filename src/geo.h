@@ -27,12 +27,12 @@
 
 typedef struct geo_shape {
     int npolys;
-    int *poly_ring;   /* npolys + 1 offsets into ring_start: rings of polygon p are
-                         poly_ring[p] .. poly_ring[p+1]-1; the first is the outer ring */
+    int *poly_ring; /* npolys + 1 offsets into ring_start: rings of polygon p are
+                       poly_ring[p] .. poly_ring[p+1]-1; the first is the outer ring */
     int nrings;
-    int *ring_start;  /* nrings + 1 offsets into pts (in points) */
+    int *ring_start; /* nrings + 1 offsets into pts (in points) */
     int npts;
-    double *pts;      /* lng, lat pairs; rings are closed (last point == first) */
+    double *pts; /* lng, lat pairs; rings are closed (last point == first) */
     double min_lng, min_lat, max_lng, max_lat;
 } geo_shape;
 
@@ -50,6 +50,14 @@ void geo_free(geo_shape *g);
 int geo_contains(const geo_shape *g, double lat, double lng);
 /* 1 when (lat, lng) is inside the shape's bounding box (closed). */
 int geo_bbox_contains(const geo_shape *g, double lat, double lng);
+
+/* 1 when every point of the closed rectangle [x0, x1] × [y0, y1] (lng, lat)
+ * lies inside the shape, so that geo_contains() is 1 anywhere in it; 0 when
+ * it does not or when that is not cheap to prove (the answer may be 0 for a
+ * covered rectangle, never 1 for one that is not). No edge of the shape may
+ * come near the rectangle: then the whole rectangle is on one side of every
+ * edge and its centre decides. Shapes of more than max_edges edges give 0. */
+int geo_covers_rect(const geo_shape *g, double x0, double y0, double x1, double y1, int max_edges);
 
 /* The shape as a compact GeoJSON geometry object (new reference). */
 json_t *geo_to_json(const geo_shape *g);

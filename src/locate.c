@@ -9,6 +9,15 @@
  * number of grids (about two buckets per grid), so a bucket holds a few
  * candidates per level whether there are 100 or 100,000 grids.
  *
+ * With 100,000 grids the index is tens of megabytes and a query's loads
+ * miss the CPU caches, so its layout is about dependent memory loads, not
+ * instructions (docs/PERFORMANCE.md, "locate"): a bucket is one 64-byte
+ * cache line holding its first candidates inline, each with its bounding
+ * box clipped to the bucket in 16-bit fixed point; a candidate whose
+ * polygon covers the whole bucket ends the list (nothing after it can be
+ * reached) and needs no polygon test. A query is then one load for the
+ * bucket and one for the answer's block.
+ *
  * Snapshots are immutable. Readers hold a read lock for the few
  * microseconds of a query; a rebuild happens outside the lock and swaps the
  * pointer under the write lock.
@@ -49,25 +58,35 @@ struct blk {
     geo_shape g; /* its arrays point into this block */
 };
 
-/* A bucket's candidate, with its bounding box inline (in floats rounded
- * outwards: a filter, never a verdict) so that most candidates are rejected
- * without touching their polygon; 20 bytes, so a bucket fits a few cache
- * lines. blk16 is the block's offset in the arena in units of 16 bytes. */
+/* A bucket's candidate: its bounding box clipped to the bucket, in
+ * 1/65535ths of the bucket's width and height, rounded outwards (a filter,
+ * never a verdict), so that most candidates are rejected without touching
+ * their polygon; blk16 is the block's offset in the arena in units of 16
+ * bytes. */
 struct cand {
-    float min_lng, min_lat, max_lng, max_lat;
+    uint16_t x0, y0, x1, y1;
     uint32_t blk16;
 };
 
-static float down(double v)
-{
-    float f = (float)v;
-    return (double)f > v ? nextafterf(f, -INFINITY) : f;
-}
+#define INLINE_CANDS 4
+#define BUCKET_COVERS 1 /* the bucket's last candidate covers the bucket */
 
-static float up(double v)
+/* A bucket: one cache line. Candidates beyond the inline ones continue at
+ * more[] (in the snapshot's overflow array). */
+struct bucket {
+    uint16_t n;     /* candidates in all */
+    uint16_t flags; /* BUCKET_COVERS */
+    uint32_t more;  /* index in ovf of candidate INLINE_CANDS */
+    struct cand c[INLINE_CANDS];
+    uint8_t pad[8];
+};
+_Static_assert(sizeof(struct bucket) == 64, "a bucket is one cache line");
+
+/* A coordinate in the bucket's fixed point (0 … 65535), clamped. */
+static double fixed(double v, double origin, double size)
 {
-    float f = (float)v;
-    return (double)f < v ? nextafterf(f, INFINITY) : f;
+    double f = (v - origin) / size * 65535.0;
+    return f < 0 ? 0 : f > 65535.0 ? 65535.0 : f;
 }
 
 struct snapshot {
@@ -77,9 +96,10 @@ struct snapshot {
     size_t arena_size;
     double x0, y0, cw, ch;
     int nx, ny;
-    int *cell_start; /* nx*ny + 1 */
-    struct cand *cell_items;
-    size_t cell_start_size, cell_items_size; /* bytes mapped (huge_alloc) */
+    struct bucket *cells;        /* nx*ny */
+    struct cand *ovf;            /* candidates beyond each bucket's inline ones */
+    long ncands;                 /* candidates in all buckets (after pruning) */
+    size_t cells_size, ovf_size; /* bytes mapped (huge_alloc) */
     uint64_t local_gen;
     int64_t db_gen;
 };
@@ -138,19 +158,26 @@ static void snapshot_free(struct snapshot *s)
     entries_free(s);
     if (s->arena)
         munmap(s->arena, s->arena_size);
-    if (s->cell_start)
-        munmap(s->cell_start, s->cell_start_size);
-    if (s->cell_items)
-        munmap(s->cell_items, s->cell_items_size);
+    if (s->cells)
+        munmap(s->cells, s->cells_size);
+    if (s->ovf)
+        munmap(s->ovf, s->ovf_size);
     free(s);
+}
+
+/* A block: the header, then the code and name (the answer, next to the
+ * header so that answering touches the lines already loaded), then the
+ * polygon's points (8-byte aligned) and ring offsets. */
+static size_t blk_strings(const struct entry *en)
+{
+    return ((size_t)en->code_len + 1u + en->name_len + 1u + 7u) & ~(size_t)7;
 }
 
 static size_t blk_size(const struct entry *en)
 {
     const geo_shape *g = en->g;
-    size_t n = sizeof(struct blk) + sizeof(double) * 2 * (size_t)g->npts +
-               sizeof(int) * (size_t)(g->npolys + 1 + g->nrings + 1) + en->code_len + 1u +
-               en->name_len + 1u;
+    size_t n = sizeof(struct blk) + blk_strings(en) + sizeof(double) * 2 * (size_t)g->npts +
+               sizeof(int) * (size_t)(g->npolys + 1 + g->nrings + 1);
     return (n + 15) & ~(size_t)15;
 }
 
@@ -185,6 +212,13 @@ static int pack(struct snapshot *s, size_t *off)
         b->code_len = en->code_len;
         b->name_len = en->name_len;
         b->g = *g;
+        memcpy(p, en->code, en->code_len);
+        p[en->code_len] = '\0';
+        b->code = p;
+        memcpy(p + en->code_len + 1, en->name, en->name_len);
+        p[en->code_len + 1 + en->name_len] = '\0';
+        b->name = p + en->code_len + 1;
+        p += blk_strings(en);
         b->g.pts = (double *)p;
         memcpy(p, g->pts, sizeof(double) * 2 * (size_t)g->npts);
         p += sizeof(double) * 2 * (size_t)g->npts;
@@ -193,14 +227,6 @@ static int pack(struct snapshot *s, size_t *off)
         p += sizeof(int) * (size_t)(g->npolys + 1);
         b->g.ring_start = (int *)p;
         memcpy(p, g->ring_start, sizeof(int) * (size_t)(g->nrings + 1));
-        p += sizeof(int) * (size_t)(g->nrings + 1);
-        memcpy(p, en->code, en->code_len);
-        p[en->code_len] = '\0';
-        b->code = p;
-        p += en->code_len + 1;
-        memcpy(p, en->name, en->name_len);
-        p[en->name_len] = '\0';
-        b->name = p;
     }
     return WOK;
 }
@@ -257,6 +283,122 @@ static void cell_of(const struct snapshot *s, double x, double y, int *ix, int *
         *iy = s->ny - 1;
 }
 
+/* Polygons of more edges than this are not tried for covering a bucket
+ * (the proof walks every edge, for every bucket the polygon touches). */
+#define COVER_MAX_EDGES 4096
+
+static void cell_range(const struct snapshot *s, const geo_shape *g, int *ax, int *ay, int *bx,
+                       int *by)
+{
+    cell_of(s, g->min_lng, g->min_lat, ax, ay);
+    cell_of(s, g->max_lng, g->max_lat, bx, by);
+    *ax = *ax < 0 ? 0 : *ax, *ay = *ay < 0 ? 0 : *ay;
+    *bx = *bx >= s->nx ? s->nx - 1 : *bx, *by = *by >= s->ny ? s->ny - 1 : *by;
+}
+
+/* Fills s->cells (and s->ovf) from the entries (sorted deepest first) and
+ * their blocks' offsets: first the grids whose box touches each bucket, in
+ * entry order, as a temporary list per bucket; then each bucket keeps its
+ * list up to the first grid that covers the whole bucket. */
+static int buckets_fill(struct snapshot *s, const size_t *off)
+{
+    size_t ncells = (size_t)s->nx * (size_t)s->ny;
+    int *start = calloc(ncells + 1, sizeof *start), *items = NULL;
+    if (!start)
+        return W_EINTERNAL;
+    long total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < s->n; i++) {
+            int ax, ay, bx, by;
+            cell_range(s, s->e[i].g, &ax, &ay, &bx, &by);
+            for (int iy = ay; iy <= by; iy++)
+                for (int ix = ax; ix <= bx; ix++) {
+                    size_t c = (size_t)iy * (size_t)s->nx + (size_t)ix;
+                    if (pass == 0)
+                        start[c + 1]++, total++;
+                    else
+                        items[start[c]++] = i;
+                }
+        }
+        if (pass == 0) {
+            if (total > INT32_MAX / 2 || !(items = malloc(sizeof *items * (size_t)(total + 1)))) {
+                free(start);
+                return W_EINTERNAL;
+            }
+            for (size_t c = 0; c < ncells; c++)
+                start[c + 1] += start[c];
+        } else { /* start[c] now holds the end of c: shift back */
+            for (size_t c = ncells; c > 0; c--)
+                start[c] = start[c - 1];
+            start[0] = 0;
+        }
+    }
+    /* prune: nothing after a covering grid is ever reached */
+    long kept = 0, spill = 0;
+    uint16_t *len = calloc(ncells, sizeof *len);
+    uint8_t *covers = calloc(ncells, 1);
+    int rc = len && covers ? WOK : W_EINTERNAL;
+    for (size_t c = 0; rc == WOK && c < ncells; c++) {
+        double cx0 = s->x0 + s->cw * (double)(c % (size_t)s->nx);
+        double cy0 = s->y0 + s->ch * (double)(c / (size_t)s->nx);
+        /* a margin beyond rounding: cell_of may file a point a hair outside */
+        double mx = s->cw * 1e-6 + 1e-12, my = s->ch * 1e-6 + 1e-12;
+        int n = 0;
+        for (int k = start[c]; k < start[c + 1]; k++) {
+            n++;
+            if (geo_covers_rect(s->e[items[k]].g, cx0 - mx, cy0 - my, cx0 + s->cw + mx,
+                                cy0 + s->ch + my, COVER_MAX_EDGES)) {
+                covers[c] = 1;
+                break;
+            }
+        }
+        if (n > UINT16_MAX)
+            rc = W_EINTERNAL; /* 65,535 overlapping grids in one bucket: bad data */
+        len[c] = (uint16_t)n;
+        kept += n;
+        spill += n > INLINE_CANDS ? n - INLINE_CANDS : 0;
+    }
+    if (rc == WOK) {
+        s->cells_size = sizeof(struct bucket) * ncells;
+        s->ovf_size = sizeof(struct cand) * (size_t)(spill + 1);
+        s->cells = huge_alloc(s->cells_size);
+        s->ovf = huge_alloc(s->ovf_size);
+        if (!s->cells || !s->ovf || spill > UINT32_MAX)
+            rc = W_EINTERNAL;
+    }
+    long more = 0;
+    for (size_t c = 0; rc == WOK && c < ncells; c++) {
+        struct bucket *bk = &s->cells[c];
+        double cx0 = s->x0 + s->cw * (double)(c % (size_t)s->nx);
+        double cy0 = s->y0 + s->ch * (double)(c / (size_t)s->nx);
+        bk->n = len[c];
+        bk->flags = covers[c] ? BUCKET_COVERS : 0;
+        bk->more = (uint32_t)more;
+        for (int j = 0; j < len[c]; j++) {
+            int i = items[start[c] + j];
+            const geo_shape *g = s->e[i].g;
+            struct cand *k = j < INLINE_CANDS ? &bk->c[j] : &s->ovf[more++];
+            /* outwards by a unit beyond floor/ceil: rounding in fixed()
+             * must never turn a point inside the box into one outside */
+            double fx0 = floor(fixed(g->min_lng, cx0, s->cw)) - 1;
+            double fy0 = floor(fixed(g->min_lat, cy0, s->ch)) - 1;
+            double fx1 = ceil(fixed(g->max_lng, cx0, s->cw)) + 1;
+            double fy1 = ceil(fixed(g->max_lat, cy0, s->ch)) + 1;
+            k->x0 = (uint16_t)(fx0 < 0 ? 0 : fx0);
+            k->y0 = (uint16_t)(fy0 < 0 ? 0 : fy0);
+            k->x1 = (uint16_t)(fx1 > 65535 ? 65535 : fx1);
+            k->y1 = (uint16_t)(fy1 > 65535 ? 65535 : fy1);
+            k->blk16 = (uint32_t)(off[i] / 16);
+        }
+    }
+    s->ncands = kept;
+    free(len);
+    free(covers);
+    free(items);
+    free(start);
+    return rc;
+}
+
 static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
 {
     int64_t db_gen = 0;
@@ -276,7 +418,8 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
     db_stmt *q = db_query(d,
                           "SELECT id, code, name, depth, geometry FROM grids "
                           "WHERE status = 'active' AND geometry IS NOT NULL "
-                          "ORDER BY depth DESC, code ASC", "");
+                          "ORDER BY depth DESC, code ASC",
+                          "");
     int step;
     while (q && (step = db_step(q)) == DB_ROW) {
         const char *text = db_col_text(q, 4);
@@ -340,48 +483,11 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
     s->ny = (int)fmin(fmax(ceil(h / cell), 1), 4096);
     s->x0 = x0, s->y0 = y0;
     s->cw = w / s->nx, s->ch = h / s->ny;
-    size_t ncells = (size_t)s->nx * (size_t)s->ny;
-    s->cell_start_size = (ncells + 1) * sizeof(int);
-    s->cell_start = huge_alloc(s->cell_start_size);
-    if (!s->cell_start) {
+    int rc2 = buckets_fill(s, off);
+    if (rc2 != WOK) {
         free(off);
         snapshot_free(s);
-        return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-    }
-    /* pass 1: count per cell; pass 2: fill in sorted entry order */
-    long total = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < s->n; i++) {
-            const geo_shape *g = s->e[i].g;
-            int ax, ay, bx, by;
-            cell_of(s, g->min_lng, g->min_lat, &ax, &ay);
-            cell_of(s, g->max_lng, g->max_lat, &bx, &by);
-            ax = ax < 0 ? 0 : ax, ay = ay < 0 ? 0 : ay;
-            bx = bx >= s->nx ? s->nx - 1 : bx, by = by >= s->ny ? s->ny - 1 : by;
-            for (int iy = ay; iy <= by; iy++)
-                for (int ix = ax; ix <= bx; ix++) {
-                    size_t c = (size_t)iy * (size_t)s->nx + (size_t)ix;
-                    if (pass == 0)
-                        s->cell_start[c + 1]++, total++;
-                    else
-                        s->cell_items[s->cell_start[c]++] =
-                            (struct cand){down(g->min_lng), down(g->min_lat), up(g->max_lng),
-                                          up(g->max_lat), (uint32_t)(off[i] / 16)};
-                }
-        }
-        if (pass == 0) {
-            if (total > INT32_MAX / 2 || !(s->cell_items = huge_alloc(s->cell_items_size = sizeof(struct cand) * (size_t)(total + 1)))) {
-                free(off);
-                snapshot_free(s);
-                return werr_set(e, W_EINTERNAL, "out_of_memory", "grid index too large");
-            }
-            for (size_t c = 0; c < ncells; c++)
-                s->cell_start[c + 1] += s->cell_start[c];
-        } else { /* cell_start[c] now holds the end of c: shift back */
-            for (size_t c = ncells; c > 0; c--)
-                s->cell_start[c] = s->cell_start[c - 1];
-            s->cell_start[0] = 0;
-        }
+        return werr_set(e, rc2, "out_of_memory", "out of memory for the grid index");
     }
     free(off);
     entries_free(s); /* everything now lives in the arena */
@@ -455,13 +561,19 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
         cell_of(s, lng, lat, &ix, &iy);
         if (ix >= 0 && iy >= 0 && ix < s->nx && iy < s->ny) {
             size_t c = (size_t)iy * (size_t)s->nx + (size_t)ix;
-            const struct cand *k = &s->cell_items[s->cell_start[c]],
-                              *kend = &s->cell_items[s->cell_start[c + 1]];
-            for (; k < kend; k++) {
-                if (lng < k->min_lng || lng > k->max_lng || lat < k->min_lat || lat > k->max_lat)
+            const struct bucket *bk = &s->cells[c];
+            /* the point in the bucket's fixed point, clamped like the boxes */
+            double qx = fixed(lng, s->x0 + s->cw * ix, s->cw);
+            double qy = fixed(lat, s->y0 + s->ch * iy, s->ch);
+            for (int j = 0; j < bk->n; j++) {
+                const struct cand *k =
+                    j < INLINE_CANDS ? &bk->c[j] : &s->ovf[bk->more + j - INLINE_CANDS];
+                if (qx < k->x0 || qx > k->x1 || qy < k->y0 || qy > k->y1)
                     continue;
                 const struct blk *b = (const struct blk *)(s->arena + (size_t)k->blk16 * 16);
-                if (geo_contains(&b->g, lat, lng)) {
+                /* the last one may cover the bucket: no test needed */
+                if ((j == bk->n - 1 && (bk->flags & BUCKET_COVERS)) ||
+                    geo_contains(&b->g, lat, lng)) {
                     hit = b;
                     break;
                 }
@@ -476,8 +588,8 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
     }
     pthread_rwlock_unlock(&l->rw);
     if (!hit)
-        return werr_set(e, W_ENOTFOUND, "no_grid", "no grid contains the point (%.6f, %.6f)",
-                        lat, lng);
+        return werr_set(e, W_ENOTFOUND, "no_grid", "no grid contains the point (%.6f, %.6f)", lat,
+                        lng);
     return WOK;
 }
 
@@ -517,7 +629,7 @@ int locate_index_info(store *st, long *grids, double *cands_per_bucket, long *bu
     long cells = s ? (long)s->nx * s->ny : 0;
     *grids = s ? s->n : 0;
     *buckets = cells;
-    *cands_per_bucket = cells ? (double)s->cell_start[cells] / (double)cells : 0;
+    *cands_per_bucket = cells ? (double)s->ncands / (double)cells : 0;
     pthread_rwlock_unlock(&l->rw);
     return WOK;
 }
