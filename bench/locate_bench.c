@@ -8,10 +8,15 @@
  *
  *   locate_bench [--dir DIR] [--points N] [--threads T] [--sizes 100,100000]
  *
- * Prints one JSON object: per size the grids built, the time to build the
- * index (first call), ns per locate (median of 5 rounds), the threaded
- * throughput, and how many points were found (all should be), then the
- * ratio of the largest to the smallest size's cost.
+ * Prints one JSON object: the machine's latency of a dependent load from
+ * cache and from memory; per size the grids built, the time to build the
+ * index (first call), ns per locate (median of 5 rounds of back-to-back
+ * calls: the index of 100 grids then sits in the L1 cache, the one of
+ * 100,000 cannot), the threaded throughput, how many points were found
+ * (all should be), ns per locate "in a report" (caches refilled with other
+ * data before each call, as a server's request does) and how many memory
+ * latencies the size adds over the smallest; then both ratios of the
+ * largest to the smallest size's cost.
  */
 #include <math.h>
 #include <pthread.h>
@@ -133,11 +138,74 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int cmp_d(const void *a, const void *b)
+static int cmp_d_fwd(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
+
+/* ns per dependent load (a pointer chase in random order) over a buffer
+ * of `bytes`: the machine's cache or memory latency, to read the locate
+ * figures against. */
+static double chase_ns(size_t bytes)
+{
+    size_t n = bytes / 64;
+    size_t *a = malloc(n * 64), *perm = malloc(n * sizeof *perm);
+    if (!a || !perm) {
+        free(a);
+        free(perm);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    uint64_t s = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = n - 1; i > 0; i--) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        size_t j = (size_t)(s % (i + 1)), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        a[perm[i] * 8] = perm[(i + 1) % n] * 8;
+    size_t p = 0;
+    long steps = 2000000;
+    for (long i = 0; i < steps / 10; i++) /* warm up */
+        p = a[p];
+    double t0 = now_s();
+    for (long i = 0; i < steps; i++)
+        p = a[p];
+    double ns = (now_s() - t0) * 1e9 / (double)steps;
+    if (p == (size_t)-1) /* keep the chase */
+        puts("");
+    free(a);
+    free(perm);
+    return ns;
+}
+
+/* A locate as one step of a report: before each point, the CPU caches are
+ * refilled with other data (a streaming pass over `junk`, as a request's
+ * own SQLite pages, JSON and buffers would), and only the locate is timed.
+ * Median ns over the points. */
+static double cold_ns(store *st, const double *pts, int n, char *junk, size_t junk_size)
+{
+    double *t = malloc(sizeof *t * (size_t)n);
+    locate_result r;
+    werr e;
+    volatile char sink = 0;
+    for (int i = 0; i < n; i++) {
+        for (size_t k = 0; k < junk_size; k += 64)
+            junk[k]++;
+        sink += junk[(size_t)i * 64 % junk_size];
+        double a = now_s();
+        locate_point(st, pts[2 * i], pts[2 * i + 1], &r, &e);
+        t[i] = (now_s() - a) * 1e9;
+    }
+    (void)sink;
+    qsort(t, (size_t)n, sizeof *t, cmp_d_fwd);
+    double med = t[n / 2];
+    free(t);
+    return med;
+}
+
 
 int main(int argc, char **argv)
 {
@@ -166,8 +234,18 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
-    printf("{\"benchmark\":\"locate\",\"points\":%d,\"threads\":%d,\"cases\":[", npoints, nthreads);
-    double first_ns = 0, last_ns = 0;
+    /* the machine's latencies, to read the figures against */
+    double l1_ns = chase_ns(16 << 10), mem_ns = chase_ns((size_t)256 << 20);
+    size_t junk_size = (size_t)32 << 20;
+    char *junk = calloc(1, junk_size);
+    if (!junk)
+        return 1;
+    int ncold = npoints < 5000 ? npoints : 5000;
+    printf("{\"benchmark\":\"locate\",\"points\":%d,\"threads\":%d,"
+           "\"cache_ns_per_dependent_load\":%.1f,\"memory_ns_per_dependent_load\":%.1f,"
+           "\"cases\":[",
+           npoints, nthreads, l1_ns, mem_ns);
+    double first_ns = 0, last_ns = 0, first_cold = 0, last_cold = 0;
     int ncase = 0;
     char *list = strdup(sizes);
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","), ncase++) {
@@ -217,7 +295,8 @@ int main(int argc, char **argv)
             rounds[r] = (now_s() - a) * 1e9 / npoints;
             found = w.found, depth_sum = w.depth_sum;
         }
-        qsort(rounds, 5, sizeof rounds[0], cmp_d);
+        qsort(rounds, 5, sizeof rounds[0], cmp_d_fwd);
+        double cold = cold_ns(st, pts, ncold, junk, junk_size);
         pthread_t th[64];
         struct worker ws[64];
         double a = now_s();
@@ -230,13 +309,14 @@ int main(int argc, char **argv)
         double mt = now_s() - a;
         printf("%s{\"grids\":%d,\"indexed\":%ld,\"insert_s\":%.3f,\"index_build_ms\":%.1f,"
                "\"ns_per_locate\":%.0f,\"ns_per_locate_min\":%.0f,\"found\":%ld,\"mean_depth\":%.2f,"
-               "\"threaded_locates_per_s\":%.0f,\"buckets\":%ld,\"candidates_per_bucket\":%.2f}",
+               "\"threaded_locates_per_s\":%.0f,\"buckets\":%ld,\"candidates_per_bucket\":%.2f,"
+               "\"ns_per_locate_in_report\":%.0f,\"extra_memory_latencies\":%.2f}",
                ncase ? "," : "", b.made, indexed, t1 - t0, (t2 - t1) * 1e3, rounds[2], rounds[0],
                found, found ? (double)depth_sum / found : 0, (double)npoints * nthreads / mt,
-               buckets, cpb);
+               buckets, cpb, cold, ncase && mem_ns > 0 ? (rounds[2] - first_ns) / mem_ns : 0);
         if (ncase == 0)
-            first_ns = rounds[2];
-        last_ns = rounds[2];
+            first_ns = rounds[2], first_cold = cold;
+        last_ns = rounds[2], last_cold = cold;
         free(pts);
         locate_forget(st);
         store_close(st);
@@ -248,7 +328,9 @@ int main(int argc, char **argv)
         unlink(aux);
     }
     free(list);
-    printf("],\"cost_ratio_largest_to_smallest\":%.2f}\n", first_ns > 0 ? last_ns / first_ns : 0);
+    free(junk);
+    printf("],\"cost_ratio_largest_to_smallest\":%.2f,\"in_report_cost_ratio\":%.2f}\n",
+           first_ns > 0 ? last_ns / first_ns : 0, first_cold > 0 ? last_cold / first_cold : 0);
     if (!dir)
         rmdir(base);
     return 0;

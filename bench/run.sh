@@ -439,16 +439,19 @@ fi
 stop_server
 
 # ---- (e) locate in-process -----------------------------------------------------
-# bench/locate_bench.c (GRID): builds 100 and 100,000 grids, locates random
-# points in-process, prints one JSON object with a case per size.
+# bench/locate_bench.c: builds 100 and 100,000 grids, locates random points
+# in-process (back to back, and one at a time with the caches refilled in
+# between, as inside a report), prints one JSON object with a case per size.
 if want locate; then
 	if [ -x "$BUILD/locate_bench" ]; then
 		if timeout 300 "$BUILD/locate_bench" --dir "$RUN" --points 20000 --sizes 100,100000 \
 			>"$RUN/locate.out" 2>"$RUN/locate.err" && grep -q '"cases"' "$RUN/locate.out"; then
-			grep '"cases"' "$RUN/locate.out" | tail -1 | jq -c '.cases[] |
+			grep '"cases"' "$RUN/locate.out" | tail -1 | jq -c '.memory_ns_per_dependent_load as $mem | .cases[] |
 				{workload:"locate_\(if .grids < 1000 then 100 else 100000 end)",
 				 what:"locate in-process, \(.grids) grids", available:true, grids,
 				 ns_per_point:.ns_per_locate, ns_per_point_min:.ns_per_locate_min,
+				 ns_per_point_in_report:.ns_per_locate_in_report,
+				 extra_memory_latencies, memory_ns_per_dependent_load:$mem,
 				 index_build_ms, threaded_locates_per_s}' >>"$RUN/rows.jsonl"
 		else
 			row_na locate "locate in-process, 100 and 100,000 grids" \

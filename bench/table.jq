@@ -14,7 +14,7 @@ def errs: if .errors == null then "-" else (.errors | .connect + .read + .write 
   elif .requests == 0 then
     (.workload | pad(24)) + ((.dataset // "-") | pad(7)) + (.connections | num | lpad(6)) + "   no request completed within \(.duration_s | num) s (wrk --timeout 10 s)"
   elif .ns_per_point != null then
-    (.workload | pad(24)) + ("-" | pad(7)) + ("-" | lpad(6)) + ((1e9 / .ns_per_point | num) | lpad(9)) + ("   \(.ns_per_point | num) ns per point")
+    (.workload | pad(24)) + ("-" | pad(7)) + ("-" | lpad(6)) + ((1e9 / .ns_per_point | num) | lpad(9)) + ("   \(.ns_per_point | num) ns per point" + (if .ns_per_point_in_report != null then ", \(.ns_per_point_in_report | num) ns in a report (caches cold)" else "" end))
   elif .people_per_s != null then
     (.workload | pad(24)) + ("-" | pad(7)) + ("-" | lpad(6)) + ((.people_per_s | num) | lpad(9)) + "   people/s, \(.people) people in \(.seconds | num) s, peak RSS \(.peak_rss_mb | num) MB"
   else

@@ -565,17 +565,33 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
             /* the point in the bucket's fixed point, clamped like the boxes */
             double qx = fixed(lng, s->x0 + s->cw * ix, s->cw);
             double qy = fixed(lat, s->y0 + s->ch * iy, s->ch);
-            for (int j = 0; j < bk->n; j++) {
-                const struct cand *k =
-                    j < INLINE_CANDS ? &bk->c[j] : &s->ovf[bk->more + j - INLINE_CANDS];
-                if (qx < k->x0 || qx > k->x1 || qy < k->y0 || qy > k->y1)
-                    continue;
-                const struct blk *b = (const struct blk *)(s->arena + (size_t)k->blk16 * 16);
-                /* the last one may cover the bucket: no test needed */
-                if ((j == bk->n - 1 && (bk->flags & BUCKET_COVERS)) ||
-                    geo_contains(&b->g, lat, lng)) {
-                    hit = b;
-                    break;
+            /* Two passes: the candidates whose box holds the point, with
+             * their blocks' first lines requested from memory at once (the
+             * header, code, name and a small polygon's points are ~4 lines,
+             * and with 100,000 grids none of them is in cache: loading them
+             * one after another would cost a memory latency each); then the
+             * exact tests, in order. */
+            const struct blk *pass[8];
+            int np = 0, j = 0;
+            while (j < bk->n && !hit) {
+                for (np = 0; j < bk->n && np < 8; j++) {
+                    const struct cand *k =
+                        j < INLINE_CANDS ? &bk->c[j] : &s->ovf[bk->more + j - INLINE_CANDS];
+                    if (qx < k->x0 || qx > k->x1 || qy < k->y0 || qy > k->y1)
+                        continue;
+                    const char *b = s->arena + (size_t)k->blk16 * 16;
+                    for (int line = 0; line < 4; line++)
+                        __builtin_prefetch(b + 64 * line);
+                    /* the last one may cover the bucket: no test needed */
+                    if (j == bk->n - 1 && (bk->flags & BUCKET_COVERS))
+                        b = (const char *)((uintptr_t)b | 1);
+                    pass[np++] = (const struct blk *)b;
+                }
+                for (int t = 0; t < np && !hit; t++) {
+                    uintptr_t u = (uintptr_t)pass[t];
+                    const struct blk *b = (const struct blk *)(u & ~(uintptr_t)1);
+                    if ((u & 1) || geo_contains(&b->g, lat, lng))
+                        hit = b;
                 }
             }
         }
