@@ -1933,11 +1933,18 @@ int order_list(db *d, const principal *who, const order_query *q, json_t **out, 
     const char *extra = (queue == Q_DEPARTMENT && !q->state)
                             ? " AND o.state IN ('dispatched', 'signed', 'rework', 'feedback')"
                             : "";
+    /* The page's ids first, then their rows: the inner query walks the
+     * queue's index without reading order rows (SQLite defers the row seek
+     * while the filters' parameters are unset), so sorting a community's
+     * thousands of orders by time sorts index entries, not whole rows; only
+     * the page's rows are read and joined. */
     snprintf(sql, sizeof sql,
              "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON d.id = "
-             "o.lead_dept_id WHERE %s%s" FILTERS
-             " AND (? = 0 OR %s %s ? OR (%s = ? AND o.id %s ?)) ORDER BY %s LIMIT ?",
-             queues[queue].where, extra, key, cmp, key, cmp, queues[queue].order);
+             "o.lead_dept_id WHERE o.id IN (SELECT o.id FROM orders o WHERE %s%s" FILTERS
+             " AND (? = 0 OR %s %s ? OR (%s = ? AND o.id %s ?)) ORDER BY %s LIMIT ?) "
+             "ORDER BY %s",
+             queues[queue].where, extra, key, cmp, key, cmp, queues[queue].order,
+             queues[queue].order);
     db_stmt *s = run_queue(d, queue, sql, &f, 1, has_cursor, ck, cid, limit + 1);
     filt_free(&f);
     if (!s)

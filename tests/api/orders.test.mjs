@@ -436,6 +436,19 @@ test('queues, counts, search, near; scope of lists', async () => {
   assert.equal(g2.body.items.length, 0);
   const g1 = await u.gw.get('/api/v1/orders?queue=grid&limit=200');
   assert.ok(g1.body.items.length > 0 && g1.body.items.every((i) => i.grid_code.startsWith('511402001001')));
+  // the grid queue is newest first, and small pages walk it in the same order
+  assert.ok(g1.body.items.length >= 3, 'several pages to walk');
+  const byTime = [...g1.body.items].sort((a, b) => (b.created_at > a.created_at ? 1 : b.created_at < a.created_at ? -1 : b.id - a.id));
+  assert.deepEqual(g1.body.items.map((i) => i.id), byTime.map((i) => i.id));
+  const walked = [];
+  for (let c = null, n = 0; n < 200; n++) {
+    const p = await u.gw.get(`/api/v1/orders?queue=grid&limit=2${c ? '&cursor=' + c : ''}`);
+    assert.equal(p.status, 200, p.text);
+    assert.ok(p.body.items.length <= 2);
+    walked.push(...p.body.items.map((i) => i.id));
+    if (!(c = p.body.next_cursor)) break;
+  }
+  assert.deepEqual(walked, g1.body.items.map((i) => i.id));
   const mine = await u.res2.get('/api/v1/orders/mine?limit=200');
   assert.ok(mine.body.items.length > 0);
   for (const i of mine.body.items) assert.equal((await u.res2.get(`/api/v1/orders/${i.id}`)).status, 200);
