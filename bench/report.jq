@@ -47,7 +47,7 @@ def byname($n): map(select(.workload == $n and .available)) | first;
     # a workload that completed no request has no latency: never "met"
     t("dashboard_under_ingest"; "< 50 ms (p99)";
       (($d.requests // 0) > 0) and ($d.p99_ms // 1e9) < 50;
-      (if ($d.requests // 0) > 0 then $d.p99_ms else "no answer" end)),
+      (if $d == null then null elif ($d.requests // 0) > 0 then $d.p99_ms else "no answer" end)),
     t("locate"; "cost per point with 100,000 grids ≤ 2× with 100";
       (($l2.ns_per_point // 1e18) / ($l1.ns_per_point // 1)) <= 2;
       (if $l1 == null or $l2 == null then null else ($l2.ns_per_point / $l1.ns_per_point | r2) end)),

@@ -180,7 +180,10 @@ run_wrk() {
 	w0=$(date +%s.%N)
 	if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
 		mkdir -p "$DATA/profiles"
-		perf record -F 499 -e cpu-clock -g -p "$SERVER_PID" -o "$DATA/profiles/$name.perf" \
+		# system-wide: with -p, perf follows only the threads that exist when
+		# it attaches, and the server starts a thread per new connection.
+		# Read it with: perf report -i FILE --comm whistle
+		perf record -F 499 -e cpu-clock -g -a -o "$DATA/profiles/$name.perf" \
 			-- sleep "$dur" >/dev/null 2>&1 &
 		perf_pid=$!
 		PIDS+=("$perf_pid")
