@@ -16,6 +16,7 @@
 #   BENCH_CITY=auto|0|1 (city dataset: auto = when the demo generator makes orders)
 #   BENCH_PROFILE=1 (perf record the server during each workload → bench/data/profiles)
 #   BENCH_REGEN=1 (rebuild the cached datasets)
+#   BENCH_KEEP=1 (keep the run's directory: server log, wrk output, tokens)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,7 +59,11 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$RUN"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		say "kept the run's files (server log, wrk output, tokens) in $RUN"
+	else
+		rm -rf "$RUN"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

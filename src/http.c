@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "assets.h"
@@ -54,18 +56,30 @@ struct conn_req {
 int werr_http_status(int rc)
 {
     switch (rc) {
-    case WOK: return 200;
-    case W_EBADREQ: return 400;
-    case W_EUNAUTH: return 401;
-    case W_EFORBIDDEN: return 403;
-    case W_ENOTFOUND: return 404;
-    case W_ECONFLICT: return 409;
-    case W_ETOOLARGE: return 413;
-    case W_EMEDIA: return 415;
-    case W_EINVALID: return 422;
-    case W_ETOOMANY: return 429;
-    case W_EBUSY: return 503;
-    default: return 500;
+    case WOK:
+        return 200;
+    case W_EBADREQ:
+        return 400;
+    case W_EUNAUTH:
+        return 401;
+    case W_EFORBIDDEN:
+        return 403;
+    case W_ENOTFOUND:
+        return 404;
+    case W_ECONFLICT:
+        return 409;
+    case W_ETOOLARGE:
+        return 413;
+    case W_EMEDIA:
+        return 415;
+    case W_EINVALID:
+        return 422;
+    case W_ETOOMANY:
+        return 429;
+    case W_EBUSY:
+        return 503;
+    default:
+        return 500;
     }
 }
 
@@ -75,9 +89,9 @@ void server_config_defaults(server_config *c)
     c->listen = "127.0.0.1:8080";
     c->max_connections = 512;
     c->timeout_s = 30;
-    c->max_body = 1 << 20;        /* 1 MiB JSON */
-    c->max_upload = 64u << 20;    /* 64 MiB imports and photos */
-    c->max_header = 32 << 10;     /* 32 KiB request line + headers */
+    c->max_body = 1 << 20;     /* 1 MiB JSON */
+    c->max_upload = 64u << 20; /* 64 MiB imports and photos */
+    c->max_header = 32 << 10;  /* 32 KiB request line + headers */
 }
 
 /* ---- request accessors ---------------------------------------------- */
@@ -203,11 +217,17 @@ static const char *mime_type(const char *path)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json; charset=utf-8"}, {".svg", "image/svg+xml"},
-        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".webp", "image/webp"},
-        {".ico", "image/x-icon"}, {".txt", "text/plain; charset=utf-8"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".webp", "image/webp"},
+        {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},
         {".webmanifest", "application/manifest+json"},
     };
     const char *dot = strrchr(path, '.');
@@ -241,8 +261,8 @@ static int serve_static(http_req *r, http_resp *w)
     snprintf(etag, sizeof etag, "\"%zx-%08x\"", a->len, h);
     const char *inm = req_header(r, "If-None-Match");
     resp_header(w, "ETag", etag);
-    resp_header(w, "Cache-Control", strstr(name, "/vendor/") ? "public, max-age=86400"
-                                                            : "no-cache");
+    resp_header(w, "Cache-Control",
+                strstr(name, "/vendor/") ? "public, max-age=86400" : "no-cache");
     if (inm && strcmp(inm, etag) == 0) {
         resp_static(w, 304, NULL, NULL, 0);
         return 1;
@@ -303,8 +323,8 @@ static void dispatch(struct server *srv, struct conn_req *cr)
             return;
         }
         if (!perm_allows(r->who->role, rt->perm)) {
-            resp_error(w, 403, "forbidden", "无权限 (role %s may not %s)",
-                       role_name(r->who->role), rt->perm);
+            resp_error(w, 403, "forbidden", "无权限 (role %s may not %s)", role_name(r->who->role),
+                       rt->perm);
             return;
         }
     }
@@ -325,8 +345,8 @@ static void dispatch(struct server *srv, struct conn_req *cr)
         json_error_t je;
         r->json = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
         if (!r->json) {
-            resp_error(w, 400, "bad_json", "request body is not valid JSON: %s (at %d:%d)",
-                       je.text, je.line, je.column);
+            resp_error(w, 400, "bad_json", "request body is not valid JSON: %s (at %d:%d)", je.text,
+                       je.line, je.column);
             return;
         }
         if (!json_is_object(r->json)) {
@@ -416,13 +436,34 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *cr)
     return ret;
 }
 
+/* The single writer thread (store.c) is the one serial stage: every write
+ * request waits for it. With a thread per connection, the scheduler would
+ * give it 1/65th of the CPU under 64 busy connections, and writes would
+ * wait behind reads. So connection threads run at a lower priority (a
+ * higher nice value; Linux keeps it per thread, and raising one's own
+ * needs no privilege): the writer runs whenever it has work. */
+#define CONNECTION_NICE 10
+
+static void deprioritise_connection_thread(void)
+{
+    static _Thread_local int done;
+    if (done)
+        return;
+    done = 1;
+    const char *env = getenv("WHISTLE_CONNECTION_NICE"); /* A/B measurement */
+    int nice = env ? atoi(env) : CONNECTION_NICE;
+    if (nice > 0)
+        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     struct server *srv = cls;
     struct conn_req *cr = *con_cls;
     if (!cr) {
+        deprioritise_connection_thread();
         cr = calloc(1, sizeof *cr);
         if (!cr)
             return MHD_NO;
@@ -492,9 +533,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     int status = cr->resp.status ? cr->resp.status : 499;
     metrics_request(router_index(cr->req.route), status, dt);
     if (!(cr->req.route && (cr->req.route->flags & ROUTE_NO_LOG)))
-        log_msg(status >= 500 ? LOG_ERROR : LOG_INFO, cr->rid,
-                "%s %s %d %.1fms ip=%s user=%s%s", cr->req.method, cr->req.path, status,
-                (double)dt / 1e6, cr->ip, cr->who.user_id ? cr->who.login : "-",
+        log_msg(status >= 500 ? LOG_ERROR : LOG_INFO, cr->rid, "%s %s %d %.1fms ip=%s user=%s%s",
+                cr->req.method, cr->req.path, status, (double)dt / 1e6, cr->ip,
+                cr->who.user_id ? cr->who.login : "-",
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     log_set_thread_rid(NULL);
     json_decref(cr->req.json);
@@ -589,11 +630,10 @@ int server_start(store *st, const server_config *c, struct server **out, werr *e
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+        c->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_END);
     if (!srv->daemon) {
