@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ---- periods ------------------------------------------------------------ */
 
 static int days_in_month(int y, int m)
@@ -134,12 +133,16 @@ int period_parse(const char *s, int *from, int *to)
         if (!valid_year(y) || w < 1)
             return -1;
         /* years with 53 ISO weeks: the next year's week 1 starts 53 weeks on */
-        int weeks = stats_day_add(iso_week1_monday(y), 7 * 52) == iso_week1_monday(y + 1) ? 52
-                                                                                          : 53;
+        int weeks = stats_day_add(iso_week1_monday(y), 7 * 52) == iso_week1_monday(y + 1) ? 52 : 53;
         if (w > weeks)
             return -1;
-        *from = stats_day_add(iso_week1_monday(y), 7 * (w - 1));
-        *to = stats_day_add(*from, 6);
+        int a = stats_day_add(iso_week1_monday(y), 7 * (w - 1)), b = stats_day_add(a, 6);
+        /* an ISO week may begin in the year before or end in the year after
+         * its own: it must still lie within the years we keep (2000–2100) */
+        if (a < 20000101 || b > 21001231)
+            return -1;
+        *from = a;
+        *to = b;
         return 0;
     }
     if (len == 7) {
@@ -154,8 +157,8 @@ int period_parse(const char *s, int *from, int *to)
 
 int ind_group_parse(const char *s)
 {
-    static const char *const names[] = {"",     "dept",  "street", "community", "category",
-                                        "channel", "day", "week",   "month"};
+    static const char *const names[] = {"",        "dept", "street", "community", "category",
+                                        "channel", "day",  "week",   "month"};
     if (!s)
         return IG_NONE;
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
@@ -276,7 +279,6 @@ static int64_t pair_percentile(int64_t *pairs, int64_t npairs, int p)
     return pairs[2 * (npairs - 1)];
 }
 
-
 static int is_int_key(const char *s)
 {
     if (!*s)
@@ -332,7 +334,8 @@ static void time_key(int group, int day, char *out, size_t cap)
         /* ISO week: the Thursday of the week decides the year */
         int thu = stats_day_add(day, 4 - stats_day_wday(day));
         int y = thu / 10000;
-        int w = (int)((stats_day_start(thu) - stats_day_start(iso_week1_monday(y))) / 86400 / 7) + 1;
+        int w =
+            (int)((stats_day_start(thu) - stats_day_start(iso_week1_monday(y))) / 86400 / 7) + 1;
         snprintf(out, cap, "%04d-W%02d", y, w);
     }
 }
@@ -341,7 +344,9 @@ static void make_key(const struct keyer *k, int64_t dept, const char *grid, cons
                      const char *chan, int day, char *out, size_t cap)
 {
     switch (k->group) {
-    case IG_DEPT: snprintf(out, cap, "%lld", (long long)dept); break;
+    case IG_DEPT:
+        snprintf(out, cap, "%lld", (long long)dept);
+        break;
     case IG_STREET:
     case IG_COMMUNITY: {
         size_t l = (size_t)(k->group == IG_STREET ? k->len_street : k->len_comm);
@@ -349,12 +354,19 @@ static void make_key(const struct keyer *k, int64_t dept, const char *grid, cons
         snprintf(out, cap, "%.*s", (int)(g < l ? g : l), grid);
         break;
     }
-    case IG_CATEGORY: snprintf(out, cap, "%s", cat); break;
-    case IG_CHANNEL: snprintf(out, cap, "%s", chan); break;
+    case IG_CATEGORY:
+        snprintf(out, cap, "%s", cat);
+        break;
+    case IG_CHANNEL:
+        snprintf(out, cap, "%s", chan);
+        break;
     case IG_DAY:
     case IG_WEEK:
-    case IG_MONTH: time_key(k->group, day, out, cap); break;
-    default: out[0] = '\0';
+    case IG_MONTH:
+        time_key(k->group, day, out, cap);
+        break;
+    default:
+        out[0] = '\0';
     }
 }
 
@@ -435,7 +447,9 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
     const char *gcol = "";
     char gbuf[96];
     switch (f->group) {
-    case IG_DEPT: gcol = kdept; break;
+    case IG_DEPT:
+        gcol = kdept;
+        break;
     case IG_STREET:
     case IG_COMMUNITY:
         if (tb == TB_AREA)
@@ -446,9 +460,14 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
             gcol = gbuf;
         }
         break;
-    case IG_CATEGORY: gcol = kcat; break;
-    case IG_CHANNEL: gcol = kchan; break;
-    default: gcol = timeg ? "day" : "''";
+    case IG_CATEGORY:
+        gcol = kcat;
+        break;
+    case IG_CHANNEL:
+        gcol = kchan;
+        break;
+    default:
+        gcol = timeg ? "day" : "''";
     }
     if (balance && timeg)
         gcol = "''";
@@ -466,8 +485,7 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
     else
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s", col_sums());
     n += (size_t)snprintf(sql + n, sizeof sql - n, " FROM %s WHERE %s", table,
-                          balance ? "(day = 0 OR day >= ?) AND ? >= 0"
-                                  : "day >= ? AND day <= ?");
+                          balance ? "(day = 0 OR day >= ?) AND ? >= 0" : "day >= ? AND day <= ?");
     /* filters: each is a no-op when its parameter is NULL / negative */
     if (tb == TB_DEPT || tb == TB_DAILY)
         n += (size_t)snprintf(sql + n, sizeof sql - n, " AND (? < 0 OR dept_id = ?)");
@@ -511,17 +529,17 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
     db_stmt *s;
     int64_t dept = f->dept_id;
     if (tb == TB_DAILY)
-        s = db_query(d, sql, "iiIItittttt", f->from, balance ? 0 : f->to, dept, dept, f->grid,
-                     glen, f->grid, f->category, f->category, f->channel, f->channel);
+        s = db_query(d, sql, "iiIItittttt", f->from, balance ? 0 : f->to, dept, dept, f->grid, glen,
+                     f->grid, f->category, f->category, f->channel, f->channel);
     else if (tb == TB_AREA)
         s = db_query(d, sql, "iiiitittitt", f->from, balance ? 0 : f->to, 0, 0, f->grid, glen,
                      f->grid, lenarg, lenarg ? atoi(lenarg) : 0, NULL, NULL);
     else if (tb == TB_CAT)
-        s = db_query(d, sql, "iiiittttttt", f->from, balance ? 0 : f->to, 0, 0, NULL, NULL,
-                     NULL, f->category, f->category, NULL, NULL);
+        s = db_query(d, sql, "iiiittttttt", f->from, balance ? 0 : f->to, 0, 0, NULL, NULL, NULL,
+                     f->category, f->category, NULL, NULL);
     else
-        s = db_query(d, sql, "iiIIttttttt", f->from, balance ? 0 : f->to, dept, dept, NULL,
-                     NULL, NULL, NULL, NULL, NULL, NULL);
+        s = db_query(d, sql, "iiIIttttttt", f->from, balance ? 0 : f->to, dept, dept, NULL, NULL,
+                     NULL, NULL, NULL, NULL, NULL);
     if (!s)
         return werr_set(e, W_EINTERNAL, "db_error", "indicator query failed: %s", db_errmsg(d));
     int rc;
@@ -533,8 +551,7 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
             *overall_carried += db_col_int64(s, 5);
             continue;
         }
-        make_key(k, db_col_int64(s, 0), g ? g : "", c ? c : "", ch ? ch : "", day, key,
-                 sizeof key);
+        make_key(k, db_col_int64(s, 0), g ? g : "", c ? c : "", ch ? ch : "", day, key, sizeof key);
         ind_row *row = row_for(a, key);
         if (!row) {
             db_done(s);
@@ -597,8 +614,7 @@ static int p90_cache_apply(const ind_filter *f, struct acc *a)
     pthread_mutex_lock(&p90_mu);
     for (int i = 0; i < P90_CACHE && !hit; i++) {
         struct p90_entry *c = &p90_cache[i];
-        if (!c->items || c->month != f->from / 100 || c->group != f->group ||
-            c->dept != f->dept_id)
+        if (!c->items || c->month != f->from / 100 || c->group != f->group || c->dept != f->dept_id)
             continue;
         hit = 1;
         for (int j = 0; j < c->n; j++) {
@@ -751,8 +767,8 @@ percentiles:
     int whole = f->from == mf;
     month_range(f->to / 100, &mf, &mt);
     whole = whole && f->to == mt;
-    int hist = narrow && whole && (f->group == IG_NONE || f->group == IG_DEPT ||
-                                   f->group == IG_MONTH);
+    int hist =
+        narrow && whole && (f->group == IG_NONE || f->group == IG_DEPT || f->group == IG_MONTH);
     if (hist && (f->group == IG_NONE || f->group == IG_DEPT) && f->from / 100 == f->to / 100 &&
         f->from / 100 < stats_day(f->now) / 100) {
         if (p90_cache_apply(f, a))
@@ -760,10 +776,11 @@ percentiles:
         a->p90_store = 1;
     }
     if (hist && f->group == IG_NONE)
-        s = db_query(d,
-                     "SELECT max(dept_id), '', '', '', 0, minutes, SUM(n) FROM stats_close_hist WHERE "
-                     "month >= ? AND month <= ? AND (? < 0 OR dept_id = ?) GROUP BY minutes",
-                     "iiII", f->from / 100, f->to / 100, f->dept_id, f->dept_id);
+        s = db_query(
+            d,
+            "SELECT max(dept_id), '', '', '', 0, minutes, SUM(n) FROM stats_close_hist WHERE "
+            "month >= ? AND month <= ? AND (? < 0 OR dept_id = ?) GROUP BY minutes",
+            "iiII", f->from / 100, f->to / 100, f->dept_id, f->dept_id);
     else if (hist)
         s = db_query(d,
                      "SELECT dept_id, '', '', '', month * 100 + 1, minutes, n FROM "
@@ -803,8 +820,8 @@ percentiles:
 /* The balance of the tables without day-0 rows: the orders in progress
  * now (per-order facts, partial index stats_orders_open); run_sums has
  * already subtracted the net inflow since the period's start. */
-static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int tb,
-                        struct acc *a, int64_t *overall, werr *e)
+static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int tb, struct acc *a,
+                        int64_t *overall, werr *e)
 {
     db_stmt *s = db_query(d,
                           "SELECT dept_id, grid_code, category_code, channel FROM stats_orders "
@@ -823,9 +840,8 @@ static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int t
             continue;
         }
         /* the area table only has full-length area codes */
-        if (tb == TB_AREA &&
-            ((f->group == IG_STREET && (int)strlen(grid) < k->len_street) ||
-             (f->group == IG_COMMUNITY && (int)strlen(grid) < k->len_comm)))
+        if (tb == TB_AREA && ((f->group == IG_STREET && (int)strlen(grid) < k->len_street) ||
+                              (f->group == IG_COMMUNITY && (int)strlen(grid) < k->len_comm)))
             continue;
         char key[64];
         make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
@@ -882,8 +898,8 @@ static void notice_cb(void *arg, int64_t dept, int day, int ontime)
 static int add_notices(db *d, const ind_filter *f, const struct keyer *k, struct acc *a, werr *e)
 {
     /* notices belong to departments, not to grids, categories or channels */
-    if (f->grid || f->category || f->channel || f->group == IG_STREET ||
-        f->group == IG_COMMUNITY || f->group == IG_CATEGORY || f->group == IG_CHANNEL)
+    if (f->grid || f->category || f->channel || f->group == IG_STREET || f->group == IG_COMMUNITY ||
+        f->group == IG_CATEGORY || f->group == IG_CHANNEL)
         return WOK;
     struct notice_ctx c = {f, k, a};
     if (ind_notice_rows(d, f->from, f->to, notice_cb, &c) < 0)
@@ -960,9 +976,9 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
 
 /* ---- rates and JSON ------------------------------------------------------ */
 
-const char *const ind_rate_names[] = {"response_rate", "completion_rate", "ontime_rate",
-                                      "return_rate",   "rework_rate",     "satisfaction_rate",
-                                      "notice_rate",   NULL};
+const char *const ind_rate_names[] = {
+    "response_rate", "completion_rate",   "ontime_rate", "return_rate",
+    "rework_rate",   "satisfaction_rate", "notice_rate", NULL};
 
 double ind_rate(int64_t num, int64_t den)
 {
@@ -1034,15 +1050,14 @@ json_t *ind_row_json(const ind_row *r)
     json_t *handling = json_pack(
         "{s:I, s:I, s:o, s:o, s:o}", "closes", (json_int_t)n, "minutes_total",
         (json_int_t)r->v[SC_handled_minutes], "avg_hours",
-        num_or_null(n ? (double)r->v[SC_handled_minutes] / (double)n / 60.0 : -1, 2),
-        "p90_minutes", r->p90_minutes >= 0 ? json_integer(r->p90_minutes) : json_null(),
-        "p90_hours", num_or_null(r->p90_minutes >= 0 ? (double)r->p90_minutes / 60.0 : -1, 2));
+        num_or_null(n ? (double)r->v[SC_handled_minutes] / (double)n / 60.0 : -1, 2), "p90_minutes",
+        r->p90_minutes >= 0 ? json_integer(r->p90_minutes) : json_null(), "p90_hours",
+        num_or_null(r->p90_minutes >= 0 ? (double)r->p90_minutes / 60.0 : -1, 2));
     return json_pack("{s:s, s:o, s:o, s:o}", "key", r->key, "counts", counts, "rates", rates,
                      "handling", handling);
 }
 
-int indicators_scope(const principal *who, ind_filter *f, char *gridbuf, size_t gridcap,
-                     werr *e)
+int indicators_scope(const principal *who, ind_filter *f, char *gridbuf, size_t gridcap, werr *e)
 {
     if (!who || who->scope_kind == SCOPE_ALL)
         return WOK;
@@ -1074,8 +1089,7 @@ json_t *ind_label(db *d, int group, const char *key)
     if (group == IG_DEPT) {
         if (strcmp(key, "0") == 0)
             return json_string("治理服务中心 (未派遣)");
-        s = db_query(d, "SELECT name FROM departments WHERE id = ?", "I",
-                     (int64_t)atoll(key));
+        s = db_query(d, "SELECT name FROM departments WHERE id = ?", "I", (int64_t)atoll(key));
     } else if (group == IG_STREET || group == IG_COMMUNITY) {
         s = db_query(d, "SELECT name FROM grids WHERE code = ?", "t", key);
     } else {
@@ -1105,10 +1119,10 @@ int indicators_json(db *d, const ind_filter *f, json_t **out, werr *e)
     snprintf(from, sizeof from, "%04d-%02d-%02d", f->from / 10000, f->from / 100 % 100,
              f->from % 100);
     snprintf(to, sizeof to, "%04d-%02d-%02d", f->to / 10000, f->to / 100 % 100, f->to % 100);
-    static const char *const gnames[] = {"",     "dept",  "street", "community", "category",
-                                         "channel", "day", "week",   "month"};
-    json_t *filter = json_pack("{s:s, s:s, s:s}", "from", from, "to", to, "group_by",
-                               gnames[f->group]);
+    static const char *const gnames[] = {"",        "dept", "street", "community", "category",
+                                         "channel", "day",  "week",   "month"};
+    json_t *filter =
+        json_pack("{s:s, s:s, s:s}", "from", from, "to", to, "group_by", gnames[f->group]);
     if (f->dept_id >= 0)
         json_object_set_new(filter, "dept", json_integer(f->dept_id));
     if (f->grid)

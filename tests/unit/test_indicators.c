@@ -68,6 +68,10 @@ static void test_periods(void **state)
     assert_int_equal(a, 20261123);
     assert_int_equal(period_parse("2026-W53", &a, &b), 0);
     assert_int_equal(period_parse("2027-W53", &a, &b), -1);
+    /* a week that runs past the last year kept (found by fuzz_period) */
+    assert_int_equal(period_parse("2100-W52", &a, &b), -1);
+    assert_int_equal(period_parse("2100-W51", &a, &b), 0);
+    assert_true(b <= 21001231);
     assert_int_equal(period_parse("2026-10-01..2026-10-15", &a, &b), 0);
     assert_int_equal(a, 20261001);
     assert_int_equal(b, 20261015);
