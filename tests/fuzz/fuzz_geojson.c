@@ -47,6 +47,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         geo_contains(g, g->pts[2 * i + 1], g->pts[2 * i]);
     geo_contains(g, g->min_lat, g->min_lng);
     geo_contains(g, g->max_lat, g->max_lng);
+    /* a rectangle said to be covered (the locate index then skips the
+     * polygon test): every corner, edge midpoint and the centre inside */
+    for (int i = 0; i + 1 < g->npts && i < 16; i++) {
+        double ax = g->pts[2 * i], ay = g->pts[2 * i + 1], bx = cx, by = cy;
+        double x0 = ax < bx ? ax : bx, x1 = ax < bx ? bx : ax;
+        double y0 = ay < by ? ay : by, y1 = ay < by ? by : ay;
+        for (int shrink = 0; shrink < 4; shrink++) {
+            if (geo_covers_rect(g, x0, y0, x1, y1, 1 << 20)) {
+                double xs[3] = {x0, (x0 + x1) / 2, x1}, ys[3] = {y0, (y0 + y1) / 2, y1};
+                for (int a = 0; a < 3; a++)
+                    for (int b = 0; b < 3; b++)
+                        if (!geo_contains(g, ys[b], xs[a]))
+                            abort();
+            }
+            /* towards the centre */
+            x0 = (x0 + cx) / 2, x1 = (x1 + cx) / 2, y0 = (y0 + cy) / 2, y1 = (y1 + cy) / 2;
+        }
+    }
     (void)geo_area(g);
     /* round trip through the normalised form */
     json_t *o = geo_to_json(g);
