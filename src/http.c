@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -92,6 +93,7 @@ void server_config_defaults(server_config *c)
     c->max_body = 1 << 20;     /* 1 MiB JSON */
     c->max_upload = 64u << 20; /* 64 MiB imports and photos */
     c->max_header = 32 << 10;  /* 32 KiB request line + headers */
+    c->connection_nice = 10;
 }
 
 /* ---- request accessors ---------------------------------------------- */
@@ -439,21 +441,22 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *cr)
 /* The single writer thread (store.c) is the one serial stage: every write
  * request waits for it. With a thread per connection, the scheduler would
  * give it 1/65th of the CPU under 64 busy connections, and writes would
- * wait behind reads. So connection threads run at a lower priority (a
- * higher nice value; Linux keeps it per thread, and raising one's own
- * needs no privilege): the writer runs whenever it has work. */
-#define CONNECTION_NICE 10
-
-static void deprioritise_connection_thread(void)
+ * wait behind reads. So connection threads run at a lower priority
+ * (server_config.connection_nice levels of nice above the process; Linux
+ * keeps nice per thread, and raising one's own needs no privilege): the
+ * writer runs whenever it has work. */
+static void deprioritise_connection_thread(int levels)
 {
     static _Thread_local int done;
-    if (done)
+    if (done || levels <= 0)
         return;
     done = 1;
-    const char *env = getenv("WHISTLE_CONNECTION_NICE"); /* A/B measurement */
-    int nice = env ? atoi(env) : CONNECTION_NICE;
-    if (nice > 0)
-        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, tid);
+    if (now == -1 && errno != 0)
+        return;
+    (void)setpriority(PRIO_PROCESS, tid, now + levels > 19 ? 19 : now + levels);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -463,7 +466,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct server *srv = cls;
     struct conn_req *cr = *con_cls;
     if (!cr) {
-        deprioritise_connection_thread();
+        deprioritise_connection_thread(srv->cfg.connection_nice);
         cr = calloc(1, sizeof *cr);
         if (!cr)
             return MHD_NO;

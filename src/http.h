@@ -26,23 +26,23 @@ struct server;
 typedef struct http_req {
     const char *method;
     const char *path;
-    const char *rid;       /* request id (also X-Request-Id) */
-    const char *ip;        /* client address */
-    const char *body;      /* raw body (NUL-terminated), may be NULL */
+    const char *rid;  /* request id (also X-Request-Id) */
+    const char *ip;   /* client address */
+    const char *body; /* raw body (NUL-terminated), may be NULL */
     size_t body_len;
-    json_t *json;          /* parsed JSON body for ROUTE_JSON routes, else NULL */
+    json_t *json; /* parsed JSON body for ROUTE_JSON routes, else NULL */
     int nparams;
     char *param_values[HTTP_MAX_PARAMS];
     const struct route *route;
-    const principal *who;  /* NULL when anonymous */
+    const principal *who; /* NULL when anonymous */
     store *st;
     struct server *srv;
-    void *conn;            /* struct MHD_Connection * */
+    void *conn; /* struct MHD_Connection * */
 } http_req;
 
 typedef struct http_resp {
     int status;
-    char *body;                       /* owned, free()d after sending */
+    char *body; /* owned, free()d after sending */
     size_t len;
     const unsigned char *static_body; /* not owned (embedded assets) */
     const char *content_type;
@@ -91,6 +91,7 @@ typedef struct server_config {
     size_t max_header;        /* request line + headers */
     int test_clock;           /* expose POST /api/v1/test/clock (tests only) */
     int secure_cookies;       /* add Secure to cookies (behind TLS) */
+    int connection_nice;      /* nice levels connection threads run below the process */
 } server_config;
 
 void server_config_defaults(server_config *c);

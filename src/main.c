@@ -22,7 +22,10 @@
 #include "vault.h"
 #include "webhook.h"
 
-#define DB_FLAG {"db", "WHISTLE_DB", "database file", 0, "whistle.db"}
+#define DB_FLAG                                                                                    \
+    {                                                                                              \
+        "db", "WHISTLE_DB", "database file", 0, "whistle.db"                                       \
+    }
 
 static int cmd_version(int argc, char **argv)
 {
@@ -62,6 +65,10 @@ static int cmd_serve(int argc, char **argv)
          "67108864"},
         {"max-header", "WHISTLE_MAX_HEADER", "largest request line + headers in bytes", 0, "32768"},
         {"log-level", "WHISTLE_LOG_LEVEL", "debug, info, warn or error", 0, "info"},
+        {"connection-nice", "WHISTLE_CONNECTION_NICE",
+         "nice levels the threads that serve connections run below the rest of the process, so "
+         "that the single writer runs first (0 to 19; 0: the same)",
+         0, "10"},
         {"secure-cookies", "WHISTLE_SECURE_COOKIES", "mark cookies Secure (serving behind TLS)", 1,
          NULL},
         {"no-jobs", NULL, "do not run background jobs (overdue checks, webhooks)", 1, NULL},
@@ -85,6 +92,7 @@ static int cmd_serve(int argc, char **argv)
     cfg.max_header = (size_t)cli_int("serve", flags, "max-header", 4096, 1 << 20);
     cfg.secure_cookies = cli_get(flags, "secure-cookies") != NULL;
     cfg.test_clock = cli_get(flags, "test-clock") != NULL;
+    cfg.connection_nice = (int)cli_int("serve", flags, "connection-nice", 0, 19);
     const char *lvl = cli_get(flags, "log-level");
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     int level = -1;
@@ -159,13 +167,15 @@ static int cmd_backup(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    struct cli_flag flags[] = {DB_FLAG,
-                               {"from", NULL, "aggregates: first month YYYY-MM (default: the first)",
-                                0, NULL},
-                               {"to", NULL, "aggregates: last month YYYY-MM (default: now)", 0, NULL},
-                               {"now", NULL, "aggregates: judge overdue as of this RFC 3339 time "
-                                             "(default: now; the overdue job's time)", 0, NULL},
-                               {NULL, NULL, NULL, 0, NULL}};
+    struct cli_flag flags[] = {
+        DB_FLAG,
+        {"from", NULL, "aggregates: first month YYYY-MM (default: the first)", 0, NULL},
+        {"to", NULL, "aggregates: last month YYYY-MM (default: now)", 0, NULL},
+        {"now", NULL,
+         "aggregates: judge overdue as of this RFC 3339 time "
+         "(default: now; the overdue job's time)",
+         0, NULL},
+        {NULL, NULL, NULL, 0, NULL}};
     const char *pos[1];
     int npos;
     cli_parse("check", "[--db FILE] [--from YYYY-MM] [--to YYYY-MM] [--now TIME]", flags, argc,

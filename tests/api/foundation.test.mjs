@@ -275,3 +275,56 @@ import { execFileSync } from 'node:child_process';
 function execSql(db, sql) {
   try { execFileSync('sqlite3', [db, sql]); return 0; } catch (e) { return e.status || 1; }
 }
+
+// Connection threads run --connection-nice levels below the process, so
+// that the single writer thread gets the CPU first under many connections.
+import { connect } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+
+function threadNices(pid) {
+  const out = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
+      out.push({ tid: Number(tid), comm, nice: Number(f[16]) }); // field 19: nice
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
+
+async function openConnection(url) {
+  const { port } = new URL(url);
+  const sock = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((resolve) => sock.once('data', resolve)); // answered; kept alive
+  return sock;
+}
+
+for (const levels of [7, 0]) {
+  test(`--connection-nice ${levels}: connection threads run that many nice levels below the process`, async () => {
+    const s = await startServer({ args: ['--connection-nice', String(levels)] });
+    const sock = await openConnection(s.url);
+    try {
+      const threads = threadNices(s.proc.pid);
+      const main = threads.find((t) => t.tid === s.proc.pid);
+      const conns = threads.filter((t) => t.comm.startsWith('MHD-conn'));
+      assert.ok(main && conns.length >= 1, JSON.stringify(threads));
+      for (const t of conns) assert.equal(t.nice, Math.min(19, main.nice + levels), JSON.stringify(t));
+      // the other threads (the writer among them) keep the process's priority
+      for (const t of threads.filter((x) => !x.comm.startsWith('MHD-conn'))) assert.equal(t.nice, main.nice, JSON.stringify(t));
+    } finally {
+      sock.destroy();
+      await s.stop();
+      s.cleanup();
+    }
+  });
+}
+
+test('--connection-nice out of range is refused naming the flag', () => {
+  const r = cli(['serve', '--connection-nice', '25', '--db', '/nonexistent/x.db']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /connection-nice/);
+});
