@@ -29,8 +29,7 @@ def byname($n): map(select(.workload == $n and .available)) | first;
 | ($rows2 | byname("import_people")) as $imp
 | {
   run_at: $at, machine: $m, duration_s: $dur, server_rss_at_start_mb: $rss0,
-  ceilings: {http_rps: $http, storage_reports_per_s: $store,
-             storage_rows_per_s: ($st.ceiling_rows_per_s // null)},
+  ceilings: {http_rps: $http, storage_reports_per_s: $store},
   rows: $rows2,
   targets: [
     t("report_ingest"; "≥ 5,000 reports/s"; ($a.rps // 0) >= 5000; $a.rps),

@@ -6,7 +6,8 @@
 #     cached in bench/data/ (git-ignored), copied for each run;
 #  2. users and API tokens of different roles and scopes (CLI);
 #  3. `whistle serve` on 127.0.0.1 at a free port;
-#  4. ceilings: HTTP (GET /api/v1/ping) and storage (bench/storage_ceiling.c);
+#  4. ceilings: HTTP (GET /api/v1/ping) and storage (bench/storage_ceiling.c: the report
+#     write path in-process, no HTTP);
 #  5. workloads with wrk + bench/*.lua; each bounded in time. A workload
 #     whose API or dataset does not exist yet says so in its row.
 #
@@ -320,14 +321,14 @@ if want ping; then
 	run_wrk http_ceiling "GET /api/v1/ping (no work): the HTTP ceiling" "$CONNS" "$DUR" ping.lua /api/v1/ping
 fi
 if want storage && [ -x "$BUILD/storage_ceiling" ]; then
-	say "storage_ceiling: report inserts straight into SQLite (WAL, synchronous=FULL)"
-	if "$BUILD/storage_ceiling" --dir "$RUN" --seconds "$(((DUR + 2) / 3))" --json >"$RUN/storage.json" 2>"$RUN/storage.err"; then
-		row "$(jq -c '{workload:"storage_ceiling", what:"one report'"'"'s inserts per job, group commit, no HTTP", available:true} + .' "$RUN/storage.json")"
+	say "storage_ceiling: order_report() from $CONNS threads in-process (WAL, synchronous=FULL, group commit, no HTTP)"
+	if "$BUILD/storage_ceiling" --db "$DB" --threads "$CONNS" --seconds "$(((DUR + 2) / 3))" --json >"$RUN/storage.json" 2>"$RUN/storage.err"; then
+		row "$(jq -c '{workload:"storage_ceiling", what:"one report'"'"'s writes (order_report) from '"$CONNS"' threads in-process: group commit, no HTTP", available:true, dataset:"'"$DATASET"'"} + .' "$RUN/storage.json")"
 	else
-		row_na storage_ceiling "report inserts straight into SQLite" "storage_ceiling failed: $(tail -1 "$RUN/storage.err")"
+		row_na storage_ceiling "one report's writes in-process, no HTTP" "storage_ceiling failed: $(grep -v '^{"ts"' "$RUN/storage.err" | tail -1)"
 	fi
 elif want storage; then
-	row_na storage_ceiling "report inserts straight into SQLite" "$BUILD/storage_ceiling not built"
+	row_na storage_ceiling "one report's writes in-process, no HTTP" "$BUILD/storage_ceiling not built"
 fi
 
 # ---- foundation workloads (exist today) ------------------------------------

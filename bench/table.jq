@@ -4,13 +4,13 @@ def lpad($n): tostring | if length >= $n then . else (" " * ($n - length)) + . e
 def num: if . == null then "-" elif type == "number" then (if . >= 100 then round else (. * 100 | round / 100) end) else . end;
 def errs: if .errors == null then "-" else (.errors | .connect + .read + .write + .timeout + .status) end;
 "whistle bench \(.run_at) — \(.machine.nproc) cores \(.machine.cpu), \(.machine.memory), kernel \(.machine.kernel), \(.machine.whistle) @ \(.machine.commit), load average \(.machine.load_before) before",
-"ceilings: HTTP \(.ceilings.http_rps | num) req/s (GET /api/v1/ping); storage \(.ceilings.storage_reports_per_s | num) reports/s = \(.ceilings.storage_rows_per_s | num) rows/s (SQLite, WAL, synchronous=FULL, no HTTP)",
+"ceilings: HTTP \(.ceilings.http_rps | num) req/s (GET /api/v1/ping); storage \(.ceilings.storage_reports_per_s | num) reports/s (the report write path in-process: WAL, synchronous=FULL, group commit, no HTTP)",
 "",
 ("workload" | pad(24)) + ("data" | pad(7)) + ("conns" | lpad(6)) + ("req/s" | lpad(9)) + ("p50 ms" | lpad(9)) + ("p99 ms" | lpad(9)) + ("errors" | lpad(8)) + ("CPU %" | lpad(7)) + ("RSS MB" | lpad(8)) + ("÷HTTP" | lpad(7)) + ("÷store" | lpad(8)),
 (.rows[] |
   if .available | not then (.workload | pad(24)) + "not available yet: " + .reason
   elif .workload == "storage_ceiling" then
-    (.workload | pad(24)) + ("-" | pad(7)) + ("b=\(.batch)" | lpad(6)) + ((.ceiling_reports_per_s | num) | lpad(9)) + ("  reports/s at batch \(.batch); \(.ceiling_rows_per_s | num) rows/s; by batch: " + ([.batches[] | "\(.batch):\(.reports_per_s | round)"] | join(" ")))
+    (.workload | pad(24)) + ((.dataset // "-") | pad(7)) + (.threads | num | lpad(6)) + ((.ceiling_reports_per_s | num) | lpad(9)) + (.p50_ms | num | lpad(9)) + (.p99_ms | num | lpad(9)) + (.errors | num | lpad(8)) + ("  reports/s in-process (order_report, \(.threads) threads), \(.jobs_per_batch | num) jobs per group commit, writer busy \(.writer_busy_pct | num)%")
   elif .requests == 0 then
     (.workload | pad(24)) + ((.dataset // "-") | pad(7)) + (.connections | num | lpad(6)) + "   no request completed within \(.duration_s | num) s (wrk --timeout 10 s)"
   elif .ns_per_point != null then
