@@ -92,6 +92,7 @@ dataset() { # scale → path of the cached db, or empty (with reason on stderr)
 	fi
 	rm -f "$db" "$db-wal" "$db-shm" "$db.stamp" "$db.tmp" "$db.tmp-wal" "$db.tmp-shm"
 	say "generating the $scale dataset (whistle demo --scale $scale) ..."
+	[ "$scale" = city ] && say "the city (2 million people, 10 million orders) takes about 2 hours on 2 cores, once: it is cached in $DATA (BENCH_CITY=0 skips it)"
 	local t0=$(date +%s)
 	if ! "$BIN" demo --db "$db.tmp" --scale "$scale" >"$RUN/demo-$scale.log" 2>&1; then
 		say "whistle demo --scale $scale failed: $(tail -1 "$RUN/demo-$scale.log")"
