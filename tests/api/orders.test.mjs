@@ -434,6 +434,8 @@ test('queues, counts, search, near; scope of lists', async () => {
   // scope: the other grid's worker sees none of these; a resident only their own
   const g2 = await u.gw2.get('/api/v1/orders?queue=grid');
   assert.equal(g2.body.items.length, 0);
+  // two orders filed at the community itself, beside those of its grid
+  for (const d of ['社区本级：小区围墙倒塌一段', '社区本级：广场路灯不亮']) await report(u.disp, { description: d, grid_code: '511402001001' });
   const g1 = await u.gw.get('/api/v1/orders?queue=grid&limit=200');
   assert.ok(g1.body.items.length > 0 && g1.body.items.every((i) => i.grid_code.startsWith('511402001001')));
   // the grid queue is newest first, and small pages walk it in the same order
@@ -449,6 +451,11 @@ test('queues, counts, search, near; scope of lists', async () => {
     if (!(c = p.body.next_cursor)) break;
   }
   assert.deepEqual(walked, g1.body.items.map((i) => i.id));
+  // the grid queue merges each grid code's newest orders: it must list
+  // exactly what the general query lists for the same scope, in the same order
+  assert.ok(new Set(g1.body.items.map((i) => i.grid_code)).size >= 2, 'orders under several grid codes');
+  const same = await u.gw.get('/api/v1/orders?queue=all&limit=200');
+  assert.deepEqual(g1.body.items.map((i) => i.id), same.body.items.map((i) => i.id));
   const mine = await u.res2.get('/api/v1/orders/mine?limit=200');
   assert.ok(mine.body.items.length > 0);
   for (const i of mine.body.items) assert.equal((await u.res2.get(`/api/v1/orders/${i.id}`)).status, 200);
