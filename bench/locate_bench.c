@@ -138,7 +138,7 @@ static void *work(void *arg)
     return NULL;
 }
 
-static int cmp_d_fwd(const void *a, const void *b)
+static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -200,7 +200,7 @@ static double cold_ns(store *st, const double *pts, int n, char *junk, size_t ju
         t[i] = (now_s() - a) * 1e9;
     }
     (void)sink;
-    qsort(t, (size_t)n, sizeof *t, cmp_d_fwd);
+    qsort(t, (size_t)n, sizeof *t, cmp_d);
     double med = t[n / 2];
     free(t);
     return med;
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
             rounds[r] = (now_s() - a) * 1e9 / npoints;
             found = w.found, depth_sum = w.depth_sum;
         }
-        qsort(rounds, 5, sizeof rounds[0], cmp_d_fwd);
+        qsort(rounds, 5, sizeof rounds[0], cmp_d);
         double cold = cold_ns(st, pts, ncold, junk, junk_size);
         pthread_t th[64];
         struct worker ws[64];

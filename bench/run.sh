@@ -189,7 +189,7 @@ run_wrk() {
 		mkdir -p "$DATA/profiles"
 		# system-wide: with -p, perf follows only the threads that exist when
 		# it attaches, and the server starts a thread per new connection.
-		# Read it with: perf report -i FILE --comm whistle
+		# Read it with: perf report -i FILE --comm MHD-connection
 		perf record -F 499 -e cpu-clock -g -a -o "$DATA/profiles/$name.perf" \
 			-- sleep "$dur" >/dev/null 2>&1 &
 		perf_pid=$!

@@ -31,6 +31,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "catalog.h"
 #include "clock.h"
 #include "locate.h"
 #include "order.h"
@@ -134,7 +135,7 @@ static int cmp_d(const void *a, const void *b)
 }
 
 /* Leaf grid centres and the catalogue's leaves that name a department, as
- * bench/run.sh picks them for the HTTP workload. */
+ * bench/run.sh picks them for the HTTP workload, and the admin's principal. */
 static int load_world(struct world *w)
 {
     db *d = store_reader(w->st);
@@ -159,33 +160,25 @@ static int load_world(struct world *w)
         w->npts++;
     }
     db_done(q);
-    q = db_query(d,
-                 "SELECT DISTINCT json_extract(c.value, '$.code') FROM catalog_versions v, "
-                 "json_tree(v.body) c WHERE v.version = (SELECT max(version) FROM "
-                 "catalog_versions) AND json_extract(c.value, '$.code') IS NOT NULL AND "
-                 "json_extract(c.value, '$.dept') IS NOT NULL",
-                 "");
-    cap = 0;
-    while (q && db_step(q) == DB_ROW) {
-        const char *c = db_col_text(q, 0);
-        if (!c || strlen(c) >= sizeof w->cats[0])
-            continue;
-        if (w->ncats == cap) {
-            cap = cap ? cap * 2 : 64;
-            char(*nc)[32] = realloc(w->cats, sizeof *nc * (size_t)cap);
-            if (!nc)
-                break;
-            w->cats = nc;
-        }
-        snprintf(w->cats[w->ncats++], sizeof w->cats[0], "%s", c);
-    }
-    db_done(q);
     int64_t admin = 0;
     q = db_query(d, "SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1", "");
     if (q && db_step(q) == DB_ROW)
         admin = db_col_int64(q, 0);
     db_done(q);
     store_release(w->st, d);
+    /* the catalogue's leaves that name a department (auto-dispatch) */
+    catalog *cat = catalog_current(w->st);
+    for (int i = 0; cat && i < cat->n; i++) {
+        const struct cat_category *c = &cat->cats[i];
+        if (!c->leaf || !c->dept[0])
+            continue;
+        char(*nc)[32] = realloc(w->cats, sizeof *nc * (size_t)(w->ncats + 1));
+        if (!nc)
+            break;
+        w->cats = nc;
+        snprintf(w->cats[w->ncats++], sizeof w->cats[0], "%s", c->code);
+    }
+    catalog_release(cat);
     if (w->npts == 0 || admin == 0) {
         fprintf(stderr, "storage_ceiling: the database needs grids with polygons and an admin "
                         "account (a demo dataset)\n");

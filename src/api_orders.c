@@ -93,7 +93,7 @@ static int parse_query(http_req *r, order_query *q, werr *e)
         qfield_text(r, "q", FIELD_OPTIONAL, 100, &q->q, e) != WOK ||
         qfield_text(r, "near", FIELD_OPTIONAL, 64, &near, e) != WOK ||
         qfield_text(r, "cursor", FIELD_OPTIONAL, 64, &q->cursor, e) != WOK ||
-        qfield_int(r, "limit", FIELD_OPTIONAL, 1, 200, &limit, e) != WOK)
+        qfield_int(r, "limit", FIELD_OPTIONAL, 1, ORDER_PAGE_MAX, &limit, e) != WOK)
         return e->rc;
     q->limit = (int)limit;
     if (q->category && !valid_code(q->category))

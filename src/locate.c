@@ -194,12 +194,9 @@ static int pack(struct snapshot *s, size_t *off)
         return WOK;
     if (total / 16 > UINT32_MAX)
         return W_EINTERNAL;
-    void *a = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (a == MAP_FAILED)
+    char *a = huge_alloc(total);
+    if (!a)
         return W_EINTERNAL;
-#ifdef MADV_HUGEPAGE
-    madvise(a, total, MADV_HUGEPAGE);
-#endif
     s->arena = a;
     s->arena_size = total;
     for (int i = 0; i < s->n; i++) {
@@ -283,6 +280,15 @@ static void cell_of(const struct snapshot *s, double x, double y, int *ix, int *
         *iy = s->ny - 1;
 }
 
+/* The south-west corner of bucket (ix, iy). The boxes (at build time) and
+ * the point (at query time) are put in the bucket's fixed point from this
+ * one expression, so that both round the same way. */
+static void bucket_origin(const struct snapshot *s, int ix, int iy, double *x, double *y)
+{
+    *x = s->x0 + s->cw * ix;
+    *y = s->y0 + s->ch * iy;
+}
+
 /* Polygons of more edges than this are not tried for covering a bucket
  * (the proof walks every edge, for every bucket the polygon touches). */
 #define COVER_MAX_EDGES 4096
@@ -339,8 +345,8 @@ static int buckets_fill(struct snapshot *s, const size_t *off)
     uint8_t *covers = calloc(ncells, 1);
     int rc = len && covers ? WOK : W_EINTERNAL;
     for (size_t c = 0; rc == WOK && c < ncells; c++) {
-        double cx0 = s->x0 + s->cw * (double)(c % (size_t)s->nx);
-        double cy0 = s->y0 + s->ch * (double)(c / (size_t)s->nx);
+        double cx0, cy0;
+        bucket_origin(s, (int)(c % (size_t)s->nx), (int)(c / (size_t)s->nx), &cx0, &cy0);
         /* a margin beyond rounding: cell_of may file a point a hair outside */
         double mx = s->cw * 1e-6 + 1e-12, my = s->ch * 1e-6 + 1e-12;
         int n = 0;
@@ -369,8 +375,8 @@ static int buckets_fill(struct snapshot *s, const size_t *off)
     long more = 0;
     for (size_t c = 0; rc == WOK && c < ncells; c++) {
         struct bucket *bk = &s->cells[c];
-        double cx0 = s->x0 + s->cw * (double)(c % (size_t)s->nx);
-        double cy0 = s->y0 + s->ch * (double)(c / (size_t)s->nx);
+        double cx0, cy0;
+        bucket_origin(s, (int)(c % (size_t)s->nx), (int)(c / (size_t)s->nx), &cx0, &cy0);
         bk->n = len[c];
         bk->flags = covers[c] ? BUCKET_COVERS : 0;
         bk->more = (uint32_t)more;
@@ -483,11 +489,11 @@ static int build(locator *l, uint64_t local_gen, struct snapshot **out, werr *e)
     s->ny = (int)fmin(fmax(ceil(h / cell), 1), 4096);
     s->x0 = x0, s->y0 = y0;
     s->cw = w / s->nx, s->ch = h / s->ny;
-    int rc2 = buckets_fill(s, off);
-    if (rc2 != WOK) {
+    rc = buckets_fill(s, off);
+    if (rc != WOK) {
         free(off);
         snapshot_free(s);
-        return werr_set(e, rc2, "out_of_memory", "out of memory for the grid index");
+        return werr_set(e, rc, "out_of_memory", "out of memory for the grid index");
     }
     free(off);
     entries_free(s); /* everything now lives in the arena */
@@ -563,8 +569,9 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
             size_t c = (size_t)iy * (size_t)s->nx + (size_t)ix;
             const struct bucket *bk = &s->cells[c];
             /* the point in the bucket's fixed point, clamped like the boxes */
-            double qx = fixed(lng, s->x0 + s->cw * ix, s->cw);
-            double qy = fixed(lat, s->y0 + s->ch * iy, s->ch);
+            double ox, oy;
+            bucket_origin(s, ix, iy, &ox, &oy);
+            double qx = fixed(lng, ox, s->cw), qy = fixed(lat, oy, s->ch);
             /* Two passes: the candidates whose box holds the point, with
              * their blocks' first lines requested from memory at once (the
              * header, code, name and a small polygon's points are ~4 lines,
@@ -572,9 +579,9 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
              * one after another would cost a memory latency each); then the
              * exact tests, in order. */
             const struct blk *pass[8];
-            int np = 0, j = 0;
+            int np = 0, j = 0, covering;
             while (j < bk->n && !hit) {
-                for (np = 0; j < bk->n && np < 8; j++) {
+                for (np = 0, covering = -1; j < bk->n && np < 8; j++) {
                     const struct cand *k =
                         j < INLINE_CANDS ? &bk->c[j] : &s->ovf[bk->more + j - INLINE_CANDS];
                     if (qx < k->x0 || qx > k->x1 || qy < k->y0 || qy > k->y1)
@@ -584,15 +591,12 @@ int locate_point(store *st, double lat, double lng, locate_result *out, werr *e)
                         __builtin_prefetch(b + 64 * line);
                     /* the last one may cover the bucket: no test needed */
                     if (j == bk->n - 1 && (bk->flags & BUCKET_COVERS))
-                        b = (const char *)((uintptr_t)b | 1);
+                        covering = np;
                     pass[np++] = (const struct blk *)b;
                 }
-                for (int t = 0; t < np && !hit; t++) {
-                    uintptr_t u = (uintptr_t)pass[t];
-                    const struct blk *b = (const struct blk *)(u & ~(uintptr_t)1);
-                    if ((u & 1) || geo_contains(&b->g, lat, lng))
-                        hit = b;
-                }
+                for (int t = 0; t < np && !hit; t++)
+                    if (t == covering || geo_contains(&pass[t]->g, lat, lng))
+                        hit = pass[t];
             }
         }
     }

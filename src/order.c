@@ -2028,9 +2028,8 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
         if (rc != DB_ROW)
             return rc == DB_DONE ? WOK : W_EINTERNAL;
         first = 0;
-        /* this code's newest orders that could still enter the page */
-        /* rows are read lazily: the loop below stops at the first one that
-         * is older than a full page's last, so a code costs a seek or two */
+        /* this code's newest orders, read lazily: the loop stops at the
+         * first one older than a full page's last (a seek or two a code) */
         s = db_query(d,
                      "SELECT created_at, id FROM orders WHERE grid_code = ? AND (? = 0 OR "
                      "created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, "
@@ -2062,12 +2061,27 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
     }
 }
 
+/* A list page's answer: {items, queue, next_cursor} (items stolen); the
+ * cursor names the page's last row when more follow. */
+static json_t *page_json(json_t *items, int queue, int more, int64_t last_key, int64_t last_id)
+{
+    json_t *o = json_pack("{s:o, s:s}", "items", items, "queue", queue_names[queue]);
+    if (more) {
+        char cur[64];
+        snprintf(cur, sizeof cur, "%lld.%lld", (long long)last_key, (long long)last_id);
+        json_object_set_new(o, "next_cursor", json_string(cur));
+    } else {
+        json_object_set_new(o, "next_cursor", json_null());
+    }
+    return o;
+}
+
 /* The grid queue page through grid_page_ids(): the page's rows, one
  * lookup each, in the merged order; the same answer as the general query. */
 static int grid_page(db *d, const principal *who, const struct filt *f, int has_cursor, int64_t ck,
                      int64_t cid, int limit, json_t **out)
 {
-    int64_t keys[201], ids[201];
+    int64_t keys[ORDER_PAGE_MAX + 1], ids[ORDER_PAGE_MAX + 1];
     int n = 0;
     if (grid_page_ids(d, f->qg, f->qg_hi, has_cursor, ck, cid, limit + 1, keys, ids, &n) != WOK)
         return W_EINTERNAL;
@@ -2087,21 +2101,14 @@ static int grid_page(db *d, const principal *who, const struct filt *f, int has_
             return W_EINTERNAL;
         }
     }
-    json_t *o = json_pack("{s:o, s:s}", "items", items, "queue", queue_names[Q_GRID]);
-    if (n > limit) {
-        char cur[64];
-        snprintf(cur, sizeof cur, "%lld.%lld", (long long)keys[shown - 1],
-                 (long long)ids[shown - 1]);
-        json_object_set_new(o, "next_cursor", json_string(cur));
-    } else {
-        json_object_set_new(o, "next_cursor", json_null());
-    }
-    *out = o;
+    *out = page_json(items, Q_GRID, n > limit, shown ? keys[shown - 1] : 0,
+                     shown ? ids[shown - 1] : 0);
     return WOK;
 }
 
 /* 1 when a list request can take grid_page_ids(): the grid queue, no
- * filter, and the caller's own scope (if any) containing the queue's grid. */
+ * filter (a filter added to order_query must be refused here too), and the
+ * caller's own scope (if any) containing the queue's grid. */
 static int grid_page_applies(int queue, const order_query *q, const struct filt *f)
 {
     if (queue != Q_GRID || q->category || q->state || q->level || q->dept_id || q->from || q->to ||
@@ -2120,7 +2127,7 @@ int order_list(db *d, const principal *who, const order_query *q, json_t **out, 
     struct filt f;
     if (filt_build(who, q, queue, &f, e) != WOK)
         return e->rc;
-    int limit = q->limit > 0 && q->limit <= 200 ? q->limit : 50;
+    int limit = q->limit > 0 && q->limit <= ORDER_PAGE_MAX ? q->limit : 50;
     /* cursor "key.id": the last row of the previous page */
     long long ck = 0, cid = 0;
     int has_cursor = 0;
@@ -2175,15 +2182,7 @@ int order_list(db *d, const principal *who, const order_query *q, json_t **out, 
         n++;
     }
     db_done(s);
-    json_t *o = json_pack("{s:o, s:s}", "items", items, "queue", queue_names[queue]);
-    if (more) {
-        char cur[64];
-        snprintf(cur, sizeof cur, "%lld.%lld", (long long)last_key, (long long)last_id);
-        json_object_set_new(o, "next_cursor", json_string(cur));
-    } else {
-        json_object_set_new(o, "next_cursor", json_null());
-    }
-    *out = o;
+    *out = page_json(items, queue, more, last_key, last_id);
     return WOK;
 }
 

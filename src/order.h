@@ -181,6 +181,8 @@ int order_visible(const principal *who, const char *grid_code, int64_t lead_dept
  * overdue, allowed_actions for who. W_ENOTFOUND / W_EFORBIDDEN. */
 int order_get(db *d, const principal *who, int64_t id, json_t **out, werr *e);
 
+#define ORDER_PAGE_MAX 200 /* largest page of a list (limit) */
+
 typedef struct order_query {
     const char *queue;      /* dispatch | department | grid | overdue | mine | all (NULL) */
     const char *category;   /* code or prefix of a 大类 */
@@ -193,7 +195,7 @@ typedef struct order_query {
     int has_near;
     double lat, lng, radius_m;
     const char *cursor;     /* opaque, from next_cursor */
-    int limit;
+    int limit;              /* 1 … ORDER_PAGE_MAX, else 50 */
 } order_query;
 
 int order_list(db *d, const principal *who, const order_query *q, json_t **out, werr *e);

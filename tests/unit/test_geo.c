@@ -206,16 +206,35 @@ static int insert_grid(db *d, void *arg)
     return rc;
 }
 
-static void test_locate(void **state)
+/* A fresh store in a new temporary directory (dir); close with
+ * temp_store_close(). */
+static store *temp_store_open(void)
 {
-    (void)state;
     snprintf(dir, sizeof dir, "/tmp/whistle-unit-XXXXXX");
     assert_non_null(mkdtemp(dir));
     char path[300];
     snprintf(path, sizeof path, "%s/t.db", dir);
     store *st = NULL;
     werr e = {0};
-    assert_int_equal(store_open(path, &st, &e), WOK);
+    if (store_open(path, &st, &e) != WOK)
+        fail_msg("store_open: %s", e.message);
+    return st;
+}
+
+static void temp_store_close(store *st)
+{
+    locate_forget(st);
+    store_close(st);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_locate(void **state)
+{
+    (void)state;
+    store *st = temp_store_open();
+    werr e = {0};
     locate_result r;
     assert_int_equal(locate_point(st, 30.0, 103.0, &r, &e), W_ENOTFOUND);
     assert_string_equal(e.code, "no_grid");
@@ -245,11 +264,7 @@ static void test_locate(void **state)
     assert_string_equal(r.code, "511423"); /* on the street's east edge */
     assert_int_equal(locate_point(st, 10, 5, &r, &e), W_ENOTFOUND);
     assert_int_equal(locate_point(st, -1, 5, &r, &e), W_ENOTFOUND);
-    locate_forget(st);
-    store_close(st);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    temp_store_close(st);
 }
 
 /* Property: on random data — a county with a hole, overlapping quads and
@@ -315,13 +330,7 @@ static void check_point(store *st, const struct gridspec *sp, int n, double lat,
 static void test_locate_matches_scan(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/whistle-unit-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char path[300];
-    snprintf(path, sizeof path, "%s/p.db", dir);
-    store *st = NULL;
-    werr e = {0};
-    assert_int_equal(store_open(path, &st, &e), WOK);
+    store *st = temp_store_open();
     enum { TX = 24, TY = 20, NQ = 150, MAXG = 1 + NQ + TX * TY };
     char **rows = calloc(3 * MAXG + 1, sizeof *rows);
     struct gridspec *sp = calloc(MAXG, sizeof *sp);
@@ -394,8 +403,7 @@ static void test_locate_matches_scan(void **state)
             check_point(st, sp, n, ay + (by - ay) / 3, ax + (bx - ax) / 3);
         }
     }
-    locate_forget(st);
-    store_close(st);
+    temp_store_close(st);
     for (int i = 0; i < n; i++) {
         geo_free(sp[i].g);
         free(rows[3 * i]);
@@ -404,9 +412,6 @@ static void test_locate_matches_scan(void **state)
     }
     free(rows);
     free(sp);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 /* A rectangle is covered only when no edge comes near it and it lies
