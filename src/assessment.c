@@ -309,6 +309,67 @@ static int ded_index(const char *kind)
     return -1;
 }
 
+/* The subjects' order: departments by id, grids by code. */
+static int subject_cmp(int kind, const char *a, const char *b)
+{
+    if (kind != ASSESS_DEPT)
+        return strcmp(a, b);
+    long long x = atoll(a), y = atoll(b);
+    return (x > y) - (x < y);
+}
+
+/* The subject a deduction is charged to: a department by its id, or the
+ * street/community whose code begins the grid's code. subs are sorted by
+ * key (departments by id, grids by code), so this is a binary search: for
+ * grids, the last key not above the grid's code, if it is a prefix. */
+static struct subject *charged_subject(struct subject *subs, int n, int kind, const char *key)
+{
+    int lo = 0, hi = n; /* the first subject whose key is above key */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (subject_cmp(kind, subs[mid].key, key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    struct subject *sub = &subs[lo - 1];
+    if (kind == ASSESS_DEPT)
+        return subject_cmp(kind, sub->key, key) == 0 ? sub : NULL;
+    return strncmp(key, sub->key, strlen(sub->key)) == 0 ? sub : NULL;
+}
+
+/* The deductions of [from, to] per subject and kind, from their daily
+ * counts (stats_deductions, 009_stats_supervision.sql): departments' own,
+ * or those charged to grids (乱吹哨) for streets and communities. */
+static int count_deductions(db *d, int kind, int from, int to, struct subject *subs, int n, werr *e)
+{
+    db_stmt *s =
+        kind == ASSESS_DEPT
+            ? db_query(d,
+                       "SELECT CAST(dept_id AS TEXT), kind, SUM(n) FROM stats_deductions WHERE "
+                       "day >= ? AND day <= ? AND dept_id >= 0 GROUP BY dept_id, kind",
+                       "ii", from, to)
+            : db_query(d,
+                       "SELECT grid_code, kind, SUM(n) FROM stats_deductions WHERE day >= ? "
+                       "AND day <= ? AND dept_id = -1 GROUP BY grid_code, kind",
+                       "ii", from, to);
+    if (!s)
+        return werr_set(e, W_EINTERNAL, "db_error", "deductions query failed");
+    int rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        int k = ded_index(db_col_text(s, 1) ? db_col_text(s, 1) : "");
+        struct subject *sub =
+            k < 0 ? NULL
+                  : charged_subject(subs, n, kind, db_col_text(s, 0) ? db_col_text(s, 0) : "");
+        if (sub)
+            sub->ded[k] += db_col_int64(s, 2);
+    }
+    db_done(s);
+    return rc == DB_DONE ? WOK : werr_set(e, W_EINTERNAL, "db_error", "deductions query failed");
+}
+
 int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr *e)
 {
     json_t *rv = NULL;
@@ -352,9 +413,7 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
         memset(sub, 0, sizeof *sub);
         snprintf(sub->key, sizeof sub->key, "%s", db_col_text(s, 0));
         sub->label = json_string(db_col_text(s, 1) ? db_col_text(s, 1) : sub->key);
-        for (int i = 0; i < res.n; i++)
-            if (strcmp(res.rows[i].key, sub->key) == 0)
-                sub->row = &res.rows[i];
+        sub->row = ind_result_find(&res, sub->key);
     }
     db_done(s);
     if (!subs) {
@@ -362,29 +421,15 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
         json_decref(rv);
         return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
     }
-    /* deductions of the month (supervision module's table) */
-    int from = f.from, to = f.to;
-    s = db_query(d,
-                 "SELECT dept_id, grid_code, kind FROM deductions WHERE at >= ? AND at < ?",
-                 "II", stats_day_start(from), stats_day_start(stats_day_add(to, 1)));
-    while (s && db_step(s) == DB_ROW) {
-        int k = ded_index(db_col_text(s, 2) ? db_col_text(s, 2) : "");
-        if (k < 0)
-            continue;
-        char dept[24];
-        snprintf(dept, sizeof dept, "%lld", (long long)db_col_int64(s, 0));
-        const char *grid = db_col_text(s, 1);
-        for (int i = 0; i < n; i++) {
-            if (kind == ASSESS_DEPT) {
-                if (!db_col_is_null(s, 0) && strcmp(subs[i].key, dept) == 0)
-                    subs[i].ded[k]++;
-            } else if (db_col_is_null(s, 0) && grid &&
-                       strncmp(grid, subs[i].key, strlen(subs[i].key)) == 0) {
-                subs[i].ded[k]++;
-            }
-        }
+    rc = count_deductions(d, kind, f.from, f.to, subs, n, e);
+    if (rc != WOK) {
+        for (int i = 0; i < n; i++)
+            json_decref(subs[i].label);
+        free(subs);
+        ind_result_free(&res);
+        json_decref(rv);
+        return rc;
     }
-    db_done(s);
     for (int i = 0; i < n; i++)
         subs[i].item = score_subject(&subs[i], rules);
     if (n > 0)

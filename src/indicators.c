@@ -340,8 +340,11 @@ static void time_key(int group, int day, char *out, size_t cap)
     }
 }
 
-static void make_key(const struct keyer *k, int64_t dept, const char *grid, const char *cat,
-                     const char *chan, int day, char *out, size_t cap)
+/* The group key of a row into out; 0 when the row is in no group: an
+ * order filed above the street (community) level belongs to no street
+ * (community), as in the area tables and the recomputation. */
+static int make_key(const struct keyer *k, int64_t dept, const char *grid, const char *cat,
+                    const char *chan, int day, char *out, size_t cap)
 {
     switch (k->group) {
     case IG_DEPT:
@@ -349,9 +352,10 @@ static void make_key(const struct keyer *k, int64_t dept, const char *grid, cons
         break;
     case IG_STREET:
     case IG_COMMUNITY: {
-        size_t l = (size_t)(k->group == IG_STREET ? k->len_street : k->len_comm);
-        size_t g = strlen(grid);
-        snprintf(out, cap, "%.*s", (int)(g < l ? g : l), grid);
+        int l = k->group == IG_STREET ? k->len_street : k->len_comm;
+        if ((int)strlen(grid) < l)
+            return 0;
+        snprintf(out, cap, "%.*s", l, grid);
         break;
     }
     case IG_CATEGORY:
@@ -368,6 +372,7 @@ static void make_key(const struct keyer *k, int64_t dept, const char *grid, cons
     default:
         out[0] = '\0';
     }
+    return 1;
 }
 
 static int is_time_group(int g)
@@ -551,7 +556,9 @@ static int run_sums(db *d, int tb, const ind_filter *f, const struct keyer *k, i
             *overall_carried += db_col_int64(s, 5);
             continue;
         }
-        make_key(k, db_col_int64(s, 0), g ? g : "", c ? c : "", ch ? ch : "", day, key, sizeof key);
+        if (!make_key(k, db_col_int64(s, 0), g ? g : "", c ? c : "", ch ? ch : "", day, key,
+                      sizeof key))
+            continue;
         ind_row *row = row_for(a, key);
         if (!row) {
             db_done(s);
@@ -669,7 +676,7 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
     if (f->no_facts)
         goto percentiles;
     if (cheap) {
-        if (!timeg) {
+        if (!timeg && !f->no_now) {
             s = db_query(d, "SELECT dept_id, n FROM stats_overdue_open WHERE n <> 0", "");
             while (s && (rc = db_step(s)) == DB_ROW) {
                 int64_t dept = db_col_int64(s, 0);
@@ -681,12 +688,16 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
                     row->overdue_now += db_col_int64(s, 1);
             }
             db_done(s);
+            /* one range count per department (stats_orders_unsigned_dept) */
             s = db_query(d,
-                         "SELECT dept_id, COUNT(*) FROM stats_orders WHERE state = "
-                         "'dispatched' AND response_deadline > 0 AND response_deadline < ? AND "
-                         "(? < 0 OR dept_id = ?) GROUP BY dept_id",
-                         "III", f->now, f->dept_id, f->dept_id);
+                         "SELECT d.id, (SELECT COUNT(*) FROM stats_orders s WHERE s.state = "
+                         "'dispatched' AND s.dept_id = d.id AND s.response_deadline > 0 AND "
+                         "s.response_deadline < ?1) AS n FROM departments d WHERE (?2 < 0 OR "
+                         "d.id = ?2)",
+                         "II", f->now, f->dept_id);
             while (s && (rc = db_step(s)) == DB_ROW) {
+                if (db_col_int64(s, 1) == 0)
+                    continue;
                 make_key(k, db_col_int64(s, 0), "", "", "", 0, key, sizeof key);
                 ind_row *row = row_for(a, key);
                 if (row)
@@ -718,14 +729,16 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
         int64_t became = hs > dl ? hs : dl;
         int in_period = !counted && became >= lo && became < hi;
         if (!timeg) {
-            make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
+            if (!make_key(k, dept, grid, cat, chan, 0, key, sizeof key))
+                continue;
             ind_row *row = row_for(a, key);
             if (!row)
                 break;
             row->overdue_now++;
             row->overdue += in_period;
         } else if (in_period) {
-            make_key(k, dept, grid, cat, chan, stats_day(became), key, sizeof key);
+            if (!make_key(k, dept, grid, cat, chan, stats_day(became), key, sizeof key))
+                continue;
             ind_row *row = row_for(a, key);
             if (!row)
                 break;
@@ -746,7 +759,8 @@ static int add_facts(db *d, const ind_filter *f, const struct keyer *k, struct a
             const char *grid = txt(s, 1), *cat = txt(s, 2), *chan = txt(s, 3);
             if (!passes(f, dept, grid, cat, chan))
                 continue;
-            make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
+            if (!make_key(k, dept, grid, cat, chan, 0, key, sizeof key))
+                continue;
             ind_row *row = row_for(a, key);
             if (row)
                 row->unsigned_overdue_now++;
@@ -775,12 +789,13 @@ percentiles:
             return WOK;
         a->p90_store = 1;
     }
+    /* (the pairs are sorted in pair_percentile: no GROUP BY minutes here,
+     * which made SQLite sort a city month's 40,000 rows) */
     if (hist && f->group == IG_NONE)
-        s = db_query(
-            d,
-            "SELECT max(dept_id), '', '', '', 0, minutes, SUM(n) FROM stats_close_hist WHERE "
-            "month >= ? AND month <= ? AND (? < 0 OR dept_id = ?) GROUP BY minutes",
-            "iiII", f->from / 100, f->to / 100, f->dept_id, f->dept_id);
+        s = db_query(d,
+                     "SELECT dept_id, '', '', '', 0, minutes, n FROM stats_close_hist WHERE "
+                     "month >= ? AND month <= ? AND (? < 0 OR dept_id = ?)",
+                     "iiII", f->from / 100, f->to / 100, f->dept_id, f->dept_id);
     else if (hist)
         s = db_query(d,
                      "SELECT dept_id, '', '', '', month * 100 + 1, minutes, n FROM "
@@ -797,13 +812,28 @@ percentiles:
                      "iiII", f->from, f->to, f->dept_id, f->dept_id);
     if (!s)
         return werr_set(e, W_EINTERNAL, "db_error", "closes query failed");
+    /* Rows come in runs of one department and day (the tables' order):
+     * the run's row is looked up once. Only a row_for() call can move the
+     * rows, and it replaces the remembered one. */
+    ind_row *last = NULL;
+    int64_t last_dept = 0;
+    int last_day = 0;
     while ((rc = db_step(s)) == DB_ROW) {
         int64_t dept = db_col_int64(s, 0);
         const char *grid = txt(s, 1), *cat = txt(s, 2), *chan = txt(s, 3);
-        if (!passes(f, dept, grid, cat, chan))
-            continue;
-        make_key(k, dept, grid, cat, chan, db_col_int(s, 4), key, sizeof key);
-        ind_row *row = row_for(a, key);
+        int day = db_col_int(s, 4), plain = !*grid && !*cat && !*chan;
+        ind_row *row;
+        if (last && plain && dept == last_dept && day == last_day) {
+            row = last;
+        } else {
+            if (!passes(f, dept, grid, cat, chan) ||
+                !make_key(k, dept, grid, cat, chan, day, key, sizeof key))
+                continue;
+            row = row_for(a, key);
+            last = plain ? row : NULL;
+            last_dept = dept;
+            last_day = day;
+        }
         int64_t n = db_col_int64(s, 6);
         if (!row || add_minutes(a, row, db_col_int64(s, 5), n) != WOK) {
             db_done(s);
@@ -815,6 +845,15 @@ percentiles:
     if (rc != DB_DONE)
         return werr_set(e, W_EINTERNAL, "db_error", "closes query failed");
     return WOK;
+}
+
+const ind_row *ind_result_find(const ind_result *r, const char *key)
+{
+    ind_row probe;
+    snprintf(probe.key, sizeof probe.key, "%s", key);
+    if (r->n == 0)
+        return NULL;
+    return bsearch(&probe, r->rows, (size_t)r->n, sizeof *r->rows, cmp_rows);
 }
 
 /* The balance of the tables without day-0 rows: the orders in progress
@@ -839,12 +878,9 @@ static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int t
             (*overall)++;
             continue;
         }
-        /* the area table only has full-length area codes */
-        if (tb == TB_AREA && ((f->group == IG_STREET && (int)strlen(grid) < k->len_street) ||
-                              (f->group == IG_COMMUNITY && (int)strlen(grid) < k->len_comm)))
-            continue;
         char key[64];
-        make_key(k, dept, grid, cat, chan, 0, key, sizeof key);
+        if (!make_key(k, dept, grid, cat, chan, 0, key, sizeof key))
+            continue;
         ind_row *row = row_for(a, key);
         if (!row) {
             db_done(s);
@@ -856,21 +892,22 @@ static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int t
     return rc == DB_DONE ? WOK : werr_set(e, W_EINTERNAL, "db_error", "facts query failed");
 }
 
-/* Supervision notices (督办单, supervision module's table) issued in
- * [from, to], per department; on time when answered by their due time. */
+/* Supervision notices (督办单) issued in [from, to], per department and
+ * issue day; on time when answered by their due time. Read from their
+ * daily counts (stats_notices, kept by triggers: 009_stats_supervision.sql). */
 static int ind_notice_rows(db *d, int from, int to,
-                           void (*cb)(void *arg, int64_t dept, int day, int ontime), void *arg)
+                           void (*cb)(void *arg, int64_t dept, int day, int64_t n, int64_t ontime),
+                           void *arg)
 {
     db_stmt *s = db_query(d,
-                          "SELECT dept_id, issued_at, CASE WHEN answered_at IS NOT NULL AND "
-                          "answered_at <= due_at THEN 1 ELSE 0 END FROM supervision_notices "
-                          "WHERE issued_at >= ? AND issued_at < ?",
-                          "II", stats_day_start(from), stats_day_start(stats_day_add(to, 1)));
+                          "SELECT dept_id, day, issued, ontime FROM stats_notices "
+                          "WHERE day >= ? AND day <= ? AND issued <> 0",
+                          "ii", from, to);
     if (!s)
         return -1;
     int rc;
     while ((rc = db_step(s)) == DB_ROW)
-        cb(arg, db_col_int64(s, 0), stats_day(db_col_int64(s, 1)), db_col_int(s, 2));
+        cb(arg, db_col_int64(s, 0), db_col_int(s, 1), db_col_int64(s, 2), db_col_int64(s, 3));
     db_done(s);
     return rc == DB_DONE ? 0 : -1;
 }
@@ -881,7 +918,7 @@ struct notice_ctx {
     struct acc *a;
 };
 
-static void notice_cb(void *arg, int64_t dept, int day, int ontime)
+static void notice_cb(void *arg, int64_t dept, int day, int64_t n, int64_t ontime)
 {
     struct notice_ctx *c = arg;
     if (c->f->dept_id >= 0 && dept != c->f->dept_id)
@@ -890,7 +927,7 @@ static void notice_cb(void *arg, int64_t dept, int day, int ontime)
     make_key(c->k, dept, "", "", "", day, key, sizeof key);
     ind_row *row = row_for(c->a, key);
     if (row) {
-        row->notices++;
+        row->notices += n;
         row->notices_ontime += ontime;
     }
 }

@@ -62,6 +62,8 @@ typedef struct ind_filter {
     int no_p90;            /* skip the handling-time percentiles (p90_minutes = -1) */
     int counts_only;       /* only the counters (no workload, overdue, percentiles, notices) */
     int no_facts;          /* skip overdue (ongoing), overdue now and unsigned now */
+    int no_now;            /* skip the balances of now (overdue_now, unsigned_overdue_now
+                            * are then 0 or partial); the period's overdue stays exact */
 } ind_filter;
 
 /* The figures of one group. */
@@ -87,6 +89,8 @@ typedef struct ind_result {
  * grid scope only its subtree (the filter is narrowed, never widened). */
 int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e);
 void ind_result_free(ind_result *r);
+/* The row with this key (binary search: rows are sorted), or NULL. */
+const ind_row *ind_result_find(const ind_result *r, const char *key);
 /* Narrows f to what who may see; W_EFORBIDDEN when f asks for more. */
 int indicators_scope(const principal *who, ind_filter *f, char *gridbuf, size_t gridcap,
                      werr *e);

@@ -457,14 +457,6 @@ static void diff(json_t *report, int month, int group, const char *key, const ch
                                             (json_int_t)ref));
 }
 
-static const ind_row *find(const ind_result *r, const char *key)
-{
-    for (int i = 0; i < r->n; i++)
-        if (strcmp(r->rows[i].key, key) == 0)
-            return &r->rows[i];
-    return NULL;
-}
-
 static void compare_rows(json_t *report, int month, int group, const char *key,
                          const ind_row *a, const ind_row *b, int with_now)
 {
@@ -492,8 +484,144 @@ static void compare_rows(json_t *report, int month, int group, const char *key,
              b->unsigned_overdue_now);
 }
 
-int indicators_check(db *d, int from_month, int to_month, int64_t now, json_t **report,
-                     werr *e)
+/* ---- supervision counts --------------------------------------------------------- */
+
+/* The daily supervision counts (stats_notices, stats_deductions, kept by
+ * triggers) against a recount of the raw rows: every notice and deduction
+ * of [from, to], its day computed here by stats_day(), not by the
+ * triggers' SQL. A difference is reported per day, subject and count. */
+
+/* counts[key] = [aggregate, recount] */
+static json_t *pair_of(json_t *counts, const char *key)
+{
+    json_t *p = json_object_get(counts, key);
+    if (!p) {
+        p = json_pack("[I, I]", (json_int_t)0, (json_int_t)0);
+        json_object_set_new(counts, key, p);
+    }
+    return p;
+}
+
+static void pair_add(json_t *counts, const char *key, int side, int64_t n)
+{
+    json_t *v = json_array_get(pair_of(counts, key), (size_t)side);
+    json_integer_set(v, json_integer_value(v) + n);
+}
+
+/* key "yyyymmdd|subject|what": one report line per pair that differs */
+static void report_pairs(json_t *counts, const char *group, json_t *report)
+{
+    const char *k;
+    json_t *p;
+    json_object_foreach(counts, k, p)
+    {
+        json_int_t agg = json_integer_value(json_array_get(p, 0));
+        json_int_t ref = json_integer_value(json_array_get(p, 1));
+        if (agg == ref)
+            continue;
+        int day = atoi(k);
+        const char *subject = strchr(k, '|') + 1;
+        const char *what = strchr(subject, '|') + 1;
+        char m[16], key[80], ind[80];
+        snprintf(m, sizeof m, "%04d-%02d", day / 10000, day / 100 % 100);
+        snprintf(key, sizeof key, "%.*s", (int)(what - 1 - subject), subject);
+        snprintf(ind, sizeof ind, "%s on %04d-%02d-%02d", what, day / 10000, day / 100 % 100,
+                 day % 100);
+        json_array_append_new(report, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "month", m,
+                                                "group", group, "key", key, "indicator", ind,
+                                                "aggregates", agg, "recomputed", ref));
+    }
+}
+
+static int check_notices(db *d, int from, int to, json_t *report)
+{
+    json_t *counts = json_object();
+    char key[96];
+    db_stmt *s = db_query(d,
+                          "SELECT day, dept_id, issued, ontime FROM stats_notices WHERE day >= ? "
+                          "AND day <= ?",
+                          "ii", from, to);
+    int rc = s ? DB_ROW : DB_ERROR;
+    while (s && (rc = db_step(s)) == DB_ROW) {
+        snprintf(key, sizeof key, "%d|%lld|notices", db_col_int(s, 0),
+                 (long long)db_col_int64(s, 1));
+        pair_add(counts, key, 0, db_col_int64(s, 2));
+        snprintf(key, sizeof key, "%d|%lld|notices_ontime", db_col_int(s, 0),
+                 (long long)db_col_int64(s, 1));
+        pair_add(counts, key, 0, db_col_int64(s, 3));
+    }
+    db_done(s);
+    if (rc == DB_DONE) {
+        s = db_query(d,
+                     "SELECT issued_at, dept_id, answered_at, due_at FROM supervision_notices "
+                     "WHERE issued_at >= ? AND issued_at < ?",
+                     "II", stats_day_start(from), stats_day_start(stats_day_add(to, 1)));
+        rc = s ? DB_ROW : DB_ERROR;
+        while (s && (rc = db_step(s)) == DB_ROW) {
+            int day = stats_day(db_col_int64(s, 0));
+            long long dept = db_col_is_null(s, 1) ? 0 : (long long)db_col_int64(s, 1);
+            int ontime = !db_col_is_null(s, 2) && db_col_int64(s, 2) <= db_col_int64(s, 3);
+            snprintf(key, sizeof key, "%d|%lld|notices", day, dept);
+            pair_add(counts, key, 1, 1);
+            snprintf(key, sizeof key, "%d|%lld|notices_ontime", day, dept);
+            pair_add(counts, key, 1, ontime);
+        }
+        db_done(s);
+    }
+    if (rc == DB_DONE)
+        report_pairs(counts, "dept", report);
+    json_decref(counts);
+    return rc == DB_DONE ? WOK : W_EINTERNAL;
+}
+
+static int check_deductions(db *d, int from, int to, json_t *report)
+{
+    json_t *by_dept = json_object(), *by_grid = json_object();
+    char key[160];
+    db_stmt *s = db_query(d,
+                          "SELECT day, dept_id, grid_code, kind, n FROM stats_deductions WHERE "
+                          "day >= ? AND day <= ?",
+                          "ii", from, to);
+    int rc = s ? DB_ROW : DB_ERROR;
+    while (s && (rc = db_step(s)) == DB_ROW) {
+        int64_t dept = db_col_int64(s, 1);
+        if (dept < 0)
+            snprintf(key, sizeof key, "%d|%s|%s", db_col_int(s, 0), db_col_text(s, 2),
+                     db_col_text(s, 3));
+        else
+            snprintf(key, sizeof key, "%d|%lld|%s", db_col_int(s, 0), (long long)dept,
+                     db_col_text(s, 3));
+        pair_add(dept < 0 ? by_grid : by_dept, key, 0, db_col_int64(s, 4));
+    }
+    db_done(s);
+    if (rc == DB_DONE) {
+        s = db_query(d,
+                     "SELECT at, dept_id, grid_code, kind FROM deductions WHERE at >= ? AND at < ?",
+                     "II", stats_day_start(from), stats_day_start(stats_day_add(to, 1)));
+        rc = s ? DB_ROW : DB_ERROR;
+        while (s && (rc = db_step(s)) == DB_ROW) {
+            int day = stats_day(db_col_int64(s, 0));
+            const char *kind = db_col_text(s, 3) ? db_col_text(s, 3) : "";
+            int to_grid = db_col_is_null(s, 1);
+            if (to_grid)
+                snprintf(key, sizeof key, "%d|%s|%s", day,
+                         db_col_text(s, 2) ? db_col_text(s, 2) : "", kind);
+            else
+                snprintf(key, sizeof key, "%d|%lld|%s", day, (long long)db_col_int64(s, 1), kind);
+            pair_add(to_grid ? by_grid : by_dept, key, 1, 1);
+        }
+        db_done(s);
+    }
+    if (rc == DB_DONE) {
+        report_pairs(by_dept, "dept", report);
+        report_pairs(by_grid, "grid", report);
+    }
+    json_decref(by_dept);
+    json_decref(by_grid);
+    return rc == DB_DONE ? WOK : W_EINTERNAL;
+}
+
+int indicators_check(db *d, int from_month, int to_month, int64_t now, json_t **report, werr *e)
 {
     struct ref R;
     ref_init(d, &R, from_month, to_month);
@@ -537,13 +665,19 @@ int indicators_check(db *d, int from_month, int to_month, int64_t now, json_t **
             {
                 ind_row ref;
                 finish_row(&R, group, k, month, &ref);
-                compare_rows(out, month, group, k, find(&agg, k), &ref, 1);
+                compare_rows(out, month, group, k, ind_result_find(&agg, k), &ref, 1);
             }
             json_decref(keys);
             ind_result_free(&agg);
         }
     }
     ref_free(&R);
+    int from, to, ignored;
+    month_range(from_month, &from, &ignored);
+    month_range(to_month, &ignored, &to);
+    if (rc == WOK && (check_notices(d, from, to, out) != WOK ||
+                      check_deductions(d, from, to, out) != WOK))
+        rc = werr_set(e, W_EINTERNAL, "db_error", "supervision counts query failed");
     if (rc != WOK) {
         json_decref(out);
         return -1;

@@ -381,6 +381,8 @@ int report_render(json_t *doc, int format, char **out, size_t *len, werr *e)
 
 /* ---- the monthly report ---------------------------------------------------- */
 
+/* The month's figures. The summary shows no balance of now (overdue now,
+ * unsigned now): only the department table asks for them. */
 static int query_month(db *d, int month, int group, int64_t now, ind_result *out, werr *e)
 {
     ind_filter f = {0};
@@ -388,6 +390,7 @@ static int query_month(db *d, int month, int group, int64_t now, ind_result *out
     f.dept_id = -1;
     f.group = group;
     f.now = now;
+    f.no_now = group == IG_NONE;
     return indicators_query(d, &f, out, e);
 }
 

@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { startServer, Client, adminClient, assertError, freePort } from './lib.mjs';
 
 let srv, admin, disp, zjj, cgj, insp, gw, grid, depts = {};
@@ -309,3 +310,93 @@ test('a closed order nobody rates gets the default rating after N days', async (
   assert.equal(o.rating, 'satisfied');
   assert.equal(o.rating_default, true);
 });
+
+// The month (yyyy-mm, China Standard Time) of an RFC 3339 time.
+function cstMonth(iso) {
+  return new Date(Date.parse(iso) + 8 * 3600 * 1000).toISOString().slice(0, 7);
+}
+
+function sql(q) {
+  return execFileSync('sqlite3', [srv.db, q]).toString().trim();
+}
+
+test('indicators and assessment count the notices and deductions; their daily counts equal a recount, a wrong one is found', async () => {
+  // answer one more notice, late: on time is judged against its due time
+  const open = (await notices(zjj, { state: 'issued' }))[0];
+  await advance(4 * 86400);
+  assert.equal((await zjj.post(`/api/v1/supervision/${open.id}/answer`, { answer: '已整改完毕' })).status, 200);
+  // the scanner would go on issuing (four days passed): compare a still database
+  await srv.stop();
+  srv = await startServer({ dir: srv.dir, args: ['--no-jobs'] });
+  await loginAll();
+  assert.equal((await admin.post('/api/v1/test/clock', { offset_seconds: offset })).status, 200);
+  const all = await notices(insp, { limit: 500 });
+  const deds = (await insp.get('/api/v1/deductions?limit=500')).body.items;
+  const months = [...new Set(all.map((n) => cstMonth(n.issued_at)))].sort();
+  assert.ok(months.length >= 1);
+  let seen = 0;
+  for (const m of months) {
+    // notices per department, counted here from the list
+    const want = {};
+    for (const n of all.filter((x) => cstMonth(x.issued_at) === m)) {
+      const w = (want[n.dept_id] ||= { notices: 0, ontime: 0 });
+      w.notices++;
+      if (n.answered_at && Date.parse(n.answered_at) <= Date.parse(n.due_at)) w.ontime++;
+    }
+    const ind = await admin.get(`/api/v1/stats/indicators?period=${m}&group_by=dept`);
+    assert.equal(ind.status, 200, ind.text);
+    for (const [dept, w] of Object.entries(want)) {
+      const it = ind.body.items.find((i) => i.key === String(dept));
+      assert.ok(it, `department ${dept} in ${m}`);
+      assert.equal(it.counts.notices, w.notices, `${m} dept ${dept} notices`);
+      assert.equal(it.counts.notices_ontime, w.ontime, `${m} dept ${dept} notices on time`);
+      seen += w.notices;
+    }
+    // deductions per department and kind, and those charged to the street
+    const count = (pred) => {
+      const c = {};
+      for (const d of deds.filter((x) => cstMonth(x.at) === m && pred(x))) c[d.kind] = (c[d.kind] || 0) + 1;
+      return c;
+    };
+    const items = (it) => Object.fromEntries(it.deduction_items.map((x) => [x.kind, x.count]));
+    const byDept = await assessment(m, 'dept');
+    for (const dept of [depts.ZJJ, depts.CGJ]) {
+      const it = byDept.find((i) => i.subject === String(dept));
+      assert.deepEqual(items(it), count((x) => x.dept_id === dept), `${m} dept ${dept} deductions`);
+    }
+    const byStreet = await assessment(m, 'street');
+    const street = byStreet.find((i) => i.subject === grid);
+    assert.deepEqual(items(street), count((x) => x.dept_id === null && x.grid_code.startsWith(grid)), `${m} street deductions`);
+  }
+  assert.ok(seen >= 6, `compared ${seen} notices`);
+  assert.ok(deds.some((x) => x.dept_id === null), 'a deduction charged to a grid');
+  assert.ok(all.some((n) => n.answered_at && Date.parse(n.answered_at) > Date.parse(n.due_at)), 'a late answer');
+
+  // the daily counts equal a recount of the raw rows …
+  const range = `from=${months[0]}&to=${months[months.length - 1]}`;
+  let c = await admin.get(`/api/v1/stats/check?${range}`);
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.body.differences, 0, JSON.stringify(c.body.items.slice(0, 5)));
+  // … and a count that is off is reported, with its day and subject
+  sql(`UPDATE stats_notices SET ontime = ontime + 1 WHERE dept_id = ${depts.ZJJ} AND day = (SELECT max(day) FROM stats_notices WHERE dept_id = ${depts.ZJJ})`);
+  sql(`UPDATE stats_deductions SET n = n + 2 WHERE kind = 'improper_whistle'`);
+  c = await admin.get(`/api/v1/stats/check?${range}`);
+  assert.equal(c.body.differences, 2, JSON.stringify(c.body.items));
+  const n = c.body.items.find((x) => /^notices_ontime on \d{4}-\d\d-\d\d$/.test(x.indicator));
+  assert.ok(n, JSON.stringify(c.body.items));
+  assert.equal(n.key, String(depts.ZJJ));
+  assert.equal(n.aggregates, n.recomputed + 1);
+  const d = c.body.items.find((x) => /^improper_whistle on /.test(x.indicator));
+  assert.equal(d.group, 'grid');
+  assert.equal(d.key, grid);
+  assert.equal(d.aggregates, d.recomputed + 2);
+  sql(`UPDATE stats_notices SET ontime = ontime - 1 WHERE dept_id = ${depts.ZJJ} AND day = (SELECT max(day) FROM stats_notices WHERE dept_id = ${depts.ZJJ})`);
+  sql(`UPDATE stats_deductions SET n = n - 2 WHERE kind = 'improper_whistle'`);
+  assert.equal((await admin.get(`/api/v1/stats/check?${range}`)).body.differences, 0);
+});
+
+async function assessment(month, kind) {
+  const r = await admin.get(`/api/v1/assessment?month=${month}&kind=${kind}`);
+  assert.equal(r.status, 200, r.text);
+  return r.body.items;
+}
