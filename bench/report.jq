@@ -23,7 +23,7 @@ def byname($n): map(select(.workload == $n and .available)) | first;
 | ($rows2 | byname("track")) as $c
 | ($rows2 | byname("dashboard_under_ingest")) as $d
 | ($rows2 | byname("ingest_during_reads")) as $di
-| ($rows2 | byname("monthly_report")) as $mr
+| ($rows2 | byname("monthly_under_ingest")) as $mr
 | ($rows2 | byname("locate_100")) as $l1
 | ($rows2 | byname("locate_100000")) as $l2
 | ($rows2 | byname("import_people")) as $imp
@@ -39,7 +39,10 @@ def byname($n): map(select(.workload == $n and .available)) | first;
     t("staff"; "p99 ≤ 15 ms"; ($b.p99_ms // 1e9) <= 15; $b.p99_ms),
     t("track"; "≥ 12,000 req/s"; ($c.rps // 0) >= 12000; $c.rps),
     t("track"; "p99 ≤ 10 ms"; ($c.p99_ms // 1e9) <= 10; $c.p99_ms),
-    t("monthly_report"; "< 300 ms (city DB, p99)"; ($mr.p99_ms // 1e9) < 300 and $mr.dataset == "city"; $mr.p99_ms),
+    # (the row's name says it: the report answers while ingest runs)
+    t("monthly_under_ingest"; "< 300 ms (city DB, p99)";
+      (($mr.requests // 0) > 0) and ($mr.p99_ms // 1e9) < 300 and $mr.dataset == "city";
+      (if $mr == null then null elif ($mr.requests // 0) > 0 then $mr.p99_ms else "no answer" end)),
     t("ingest_during_reads"; "ingest keeps ≥ 80% while reports run";
       (($di.rps // 0) / ($a.rps // 1e18)) >= 0.8 and (($d.requests // 0) > 0);
       (if $di == null or $a == null then null else ($di.rps / $a.rps | r2) end)),
