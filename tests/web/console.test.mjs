@@ -215,6 +215,41 @@ test('every demo role: each screen in its navigation opens without an error', as
   await context.close();
 });
 
+test('queue search: a slow answer to an older search never replaces a newer one', async () => {
+  const { page, context } = await openPage(browser, srv, { viewport: DESKTOP, problems });
+  await login(page, srv, 'admin', 'whistle-admin');
+  await page.goto(srv.url + '/#/queues/all');
+  await page.locator('#queue-list tbody tr').first().waitFor();
+  // two searches (description words) with different answers
+  const api = (q) => page.evaluate(async (q) => {
+    const r = await fetch('/api/v1/orders?limit=25&q=' + encodeURIComponent(q));
+    return (await r.json()).items.map((o) => o.code);
+  }, q);
+  const descs = (await page.locator('#queue-list tbody tr td:nth-child(4)').allTextContents()).map((d) => d.trim().slice(0, 6));
+  const older = descs[0];
+  const olderCodes = await api(older);
+  let newer = null, newerCodes = null;
+  for (const d of descs.slice(1)) {
+    const c = await api(d);
+    if (c.length && c.every((x) => !olderCodes.includes(x))) { newer = d; newerCodes = c; break; }
+  }
+  assert.ok(olderCodes.length && newer, `two searches with different answers among ${descs.join(' | ')}`);
+  // the answer to the first search comes late
+  await page.route('**/api/v1/orders?*', async (route) => {
+    if (new URL(route.request().url()).searchParams.get('q') === older) await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const q = page.locator('#q-search');
+  await q.fill(older);
+  await q.press('Enter');
+  await q.fill(newer);
+  await q.press('Enter');
+  await page.waitForTimeout(2500); // both answers are in by now
+  const shown = (await page.locator('#queue-list tbody tr td:first-child').allTextContents()).map((c) => c.trim());
+  assert.deepEqual(shown, newerCodes, `the rows of "${newer}", not of "${older}"`);
+  await context.close();
+});
+
 test('no console errors and no requests to other hosts', () => {
   assert.deepEqual(problems, []);
 });

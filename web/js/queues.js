@@ -5,7 +5,7 @@
 import { h, clear, fmtTime, debounce } from './dom.js';
 import { t, lang } from '../i18n.js';
 import { get, post, items } from './api.js';
-import { table, pager, fill, field, input, select, tabs, badge, errorBox, dialog, toast } from './ui.js';
+import { table, pager, fill, KEEP, field, input, select, tabs, badge, errorBox, dialog, toast } from './ui.js';
 import { stateBadge, overdueBadge, catName, deptName, gridName, urgencyLabel, isOverdue, ensureCatalog, loadGridNames } from './orders-common.js';
 import { user } from '../app.js';
 
@@ -145,7 +145,12 @@ export default async function queuesView(ctx) {
     load();
   }
 
+  // Loads may overlap (a search typed while the last one is on its way):
+  // only the newest one's answer is shown, whatever order they come back in.
+  let loadSeq = 0;
   async function load() {
+    const mine = ++loadSeq;
+    let stale = false;
     await fill(listBox, async () => {
       const f = mem.f;
       const query = {
@@ -153,7 +158,10 @@ export default async function queuesView(ctx) {
         dept: f.dept_id, from: f.from || undefined, to: f.to ? f.to + 'T23:59:59Z' : undefined,
         limit: PAGE, cursor: mem.cursors[mem.page - 1] || undefined,
       };
-      res = await get('/api/v1/orders', query);
+      let answer;
+      try { answer = await get('/api/v1/orders', query); } catch (e) { if (mine === loadSeq) throw e; }
+      if (mine !== loadSeq) { stale = true; return KEEP; } // a newer load draws the list
+      res = answer;
       rows = items(res);
       await countsP;
       // the queue's count is the total when no filter narrows it
@@ -161,9 +169,9 @@ export default async function queuesView(ctx) {
       res.total = !filtered && counts && typeof counts[cur] === 'number' ? counts[cur] : null;
       return null;
     });
-    if (res) {
+    if (res && !stale && mine === loadSeq) {
       draw();
-      if (await loadGridNames(rows.map((o) => o.grid_code))) draw();
+      if (await loadGridNames(rows.map((o) => o.grid_code)) && mine === loadSeq) draw();
     }
   }
 

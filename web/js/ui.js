@@ -150,10 +150,14 @@ export function confirm(title, message, opts = {}) {
 
 // Replace the contents of el with the result of an async builder, showing
 // loading and errors in place.
+// build() may return KEEP: its answer is no longer wanted (a newer fill of
+// the same element is on its way or done), so el is left as it is.
+export const KEEP = Symbol('keep');
 export async function fill(el, build) {
   clear(el).append(loading());
   try {
     const node = await build();
+    if (node === KEEP) return;
     clear(el);
     if (node) el.append(node);
   } catch (e) {
