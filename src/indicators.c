@@ -859,7 +859,7 @@ const ind_row *ind_result_find(const ind_result *r, const char *key)
 /* The balance of the tables without day-0 rows: the orders in progress
  * now (per-order facts, partial index stats_orders_open); run_sums has
  * already subtracted the net inflow since the period's start. */
-static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, int tb, struct acc *a,
+static int add_open_now(db *d, const ind_filter *f, const struct keyer *k, struct acc *a,
                         int64_t *overall, werr *e)
 {
     db_stmt *s = db_query(d,
@@ -973,7 +973,7 @@ int indicators_query(db *d, const ind_filter *f, ind_result *out, werr *e)
     if (rc == WOK && !f->counts_only)
         rc = run_sums(d, tb, f, &k, 1, &a, &carried, e);
     if (rc == WOK && (tb == TB_DAILY || tb == TB_CAT) && !f->counts_only)
-        rc = add_open_now(d, f, &k, tb, &a, &carried, e);
+        rc = add_open_now(d, f, &k, &a, &carried, e);
     if (rc == WOK && !f->counts_only)
         rc = add_facts(d, f, &k, &a, e);
     if (rc == WOK && !f->counts_only)

@@ -150,7 +150,6 @@ export default async function queuesView(ctx) {
   let loadSeq = 0;
   async function load() {
     const mine = ++loadSeq;
-    let stale = false;
     await fill(listBox, async () => {
       const f = mem.f;
       const query = {
@@ -160,7 +159,7 @@ export default async function queuesView(ctx) {
       };
       let answer;
       try { answer = await get('/api/v1/orders', query); } catch (e) { if (mine === loadSeq) throw e; }
-      if (mine !== loadSeq) { stale = true; return KEEP; } // a newer load draws the list
+      if (mine !== loadSeq) return KEEP; // a newer load draws the list
       res = answer;
       rows = items(res);
       await countsP;
@@ -169,7 +168,7 @@ export default async function queuesView(ctx) {
       res.total = !filtered && counts && typeof counts[cur] === 'number' ? counts[cur] : null;
       return null;
     });
-    if (res && !stale && mine === loadSeq) {
+    if (res && mine === loadSeq) {
       draw();
       if (await loadGridNames(rows.map((o) => o.grid_code)) && mine === loadSeq) draw();
     }
