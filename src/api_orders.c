@@ -136,7 +136,7 @@ static void list_common(http_req *r, http_resp *w, const char *force_queue)
     }
     if (force_queue)
         q.queue = force_queue;
-    db *d = store_reader(r->st);
+    db *d = store_snapshot(r->st);
     if (!d) {
         db_unavailable(w);
         return;
@@ -156,7 +156,7 @@ void h_orders_mine(http_req *r, http_resp *w) { list_common(r, w, "mine"); }
 void h_orders_counts(http_req *r, http_resp *w)
 {
     werr e = {0};
-    db *d = store_reader(r->st);
+    db *d = store_snapshot(r->st);
     if (!d) {
         db_unavailable(w);
         return;
@@ -178,7 +178,7 @@ void h_orders_get(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = store_reader(r->st);
+    db *d = store_snapshot(r->st);
     if (!d) {
         db_unavailable(w);
         return;
@@ -243,7 +243,7 @@ void h_track(http_req *r, http_resp *w)
         resp_error(w, 404, "not_found", "没有这个查询码 (no such tracking code)");
         return;
     }
-    db *d = store_reader(r->st);
+    db *d = store_snapshot(r->st);
     if (!d) {
         db_unavailable(w);
         return;

@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "crypto.h"
+#include "json_out.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -158,13 +159,17 @@ void resp_static(http_resp *w, int status, const char *content_type, const unsig
 
 void resp_json(http_resp *w, int status, json_t *body)
 {
-    char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    wbuf b = WBUF_INIT;
+    int rc = json_out(&b, body);
     json_decref(body);
+    size_t len = 0;
+    char *s = rc == 0 ? wbuf_steal(&b, &len) : NULL;
     if (!s) {
+        wbuf_free(&b);
         resp_error(w, 500, "internal", "cannot encode response");
         return;
     }
-    resp_bytes(w, status, "application/json; charset=utf-8", s, strlen(s));
+    resp_bytes(w, status, "application/json; charset=utf-8", s, len);
 }
 
 void resp_error(http_resp *w, int status, const char *code, const char *fmt, ...)

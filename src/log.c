@@ -1,9 +1,11 @@
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wbuf.h"
 
@@ -35,6 +37,23 @@ static void json_escape(wbuf *b, const char *s)
             wbuf_printf(b, "\\u%04x", c);
         else
             wbuf_putc(b, (char)c);
+    }
+}
+
+/* One write(2) per line rather than fwrite: stdio locks stderr around the
+ * system call, and a connection thread preempted while holding that lock
+ * stalled every other thread's request log (a convoy in the tail latency).
+ * A line is one write, so lines from different threads do not interleave. */
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return; /* nowhere left to say it */
+        p += k;
+        n -= (size_t)k;
     }
 }
 
@@ -70,6 +89,6 @@ void log_msg(int level, const char *rid, const char *fmt, ...)
     json_escape(&b, msg);
     wbuf_puts(&b, "\"}\n");
     if (!b.oom)
-        fwrite(b.s, 1, b.len, stderr);
+        write_all(STDERR_FILENO, b.s, b.len);
     wbuf_free(&b);
 }

@@ -174,13 +174,28 @@ db *store_reader(store *st)
     return d;
 }
 
+db *store_snapshot(store *st)
+{
+    db *d = store_reader(st);
+    if (d && db_exec(d, "BEGIN", "") != WOK) {
+        log_error(NULL, "cannot begin a read transaction: %s", db_errmsg(d));
+        store_release(st, d);
+        return NULL;
+    }
+    return d;
+}
+
 void store_release(store *st, db *d)
 {
     if (!d)
         return;
-    /* A reader must not keep a read transaction open in the pool. */
-    if (!sqlite3_get_autocommit(d->h))
-        sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+    /* A reader must not keep a read transaction open in the pool; one it
+     * cannot end is closed rather than pooled. */
+    if (!sqlite3_get_autocommit(d->h) && db_exec(d, "ROLLBACK", "") != WOK) {
+        log_error(NULL, "cannot end a read transaction: %s", db_errmsg(d));
+        db_close_conn(d);
+        return;
+    }
     pthread_mutex_lock(&st->pool_mu);
     if (st->n_idle < MAX_READERS) {
         st->idle[st->n_idle++] = d;
@@ -790,8 +805,22 @@ static int migrate(store *st, werr *e)
 
 /* ---- open / close --------------------------------------------------- */
 
+/* SQLite counts every allocation under one process-wide mutex while memory
+ * statistics are on; nothing here reads them (sqlite3_memory_used), and
+ * with dozens of connection threads that mutex was a convoy: a holder
+ * preempted at nice 10 stalled every other query. Off, before SQLite is
+ * initialised; if something initialised it first, the call is refused and
+ * the only loss is that speed. */
+static pthread_once_t sqlite_tuned = PTHREAD_ONCE_INIT;
+static void sqlite_tune(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_warn(NULL, "SQLite was initialised before the store: memory statistics stay on");
+}
+
 int store_open(const char *path, store **out, werr *e)
 {
+    pthread_once(&sqlite_tuned, sqlite_tune);
     store *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
         free(st);

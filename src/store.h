@@ -64,6 +64,13 @@ int store_schema_version(store *st);
 int store_schema_latest(void);
 
 db *store_reader(store *st);
+/* A reader inside one read transaction (a snapshot): every query until
+ * store_release sees the same state, and the WAL read lock is taken once
+ * rather than by each statement (each take goes through a mutex shared by
+ * every connection of the process). For handlers that only read: a
+ * store_write before store_release would be hidden from the snapshot.
+ * NULL when no reader can be had. */
+db *store_snapshot(store *st);
 void store_release(store *st, db *d);
 
 typedef int (*store_write_fn)(db *d, void *ctx);

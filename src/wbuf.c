@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int wbuf_reserve(wbuf *b, size_t extra)
+int wbuf_reserve(wbuf *b, size_t extra)
 {
     if (b->oom)
         return -1;

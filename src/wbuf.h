@@ -17,6 +17,9 @@ typedef struct wbuf {
 
 #define WBUF_INIT {NULL, 0, 0, 0}
 
+/* Makes room for extra more bytes (and the NUL) so that a caller may write
+ * them at b->s + b->len itself; 0, or -1 (and oom set) when it cannot. */
+int wbuf_reserve(wbuf *b, size_t extra);
 void wbuf_add(wbuf *b, const void *p, size_t n);
 void wbuf_puts(wbuf *b, const char *s);
 void wbuf_putc(wbuf *b, char c);

@@ -90,6 +90,38 @@ static void test_write_and_rollback(void **state)
     assert_int_equal(store_write(st, insert_dept, &ok), W_ECONFLICT);
 }
 
+static int count_in(db *d, const char *code)
+{
+    db_stmt *s = db_query(d, "SELECT count(*) FROM departments WHERE code = ?", "t", code);
+    int n = db_step(s) == DB_ROW ? db_col_int(s, 0) : -1;
+    db_done(s);
+    return n;
+}
+
+/* A snapshot reader sees one state from its first query to its release,
+ * and goes back to the pool out of its transaction. */
+static void test_snapshot(void **state)
+{
+    store *st = *state;
+    struct ins a = {"SNAP1", 0}, b = {"SNAP2", 0};
+    assert_int_equal(store_write(st, insert_dept, &a), WOK);
+    db *d = store_snapshot(st);
+    assert_non_null(d);
+    assert_int_equal(count_in(d, "SNAP1"), 1);
+    assert_int_equal(store_write(st, insert_dept, &b), WOK);
+    assert_int_equal(count_in(d, "SNAP2"), 0); /* written after the snapshot began */
+    db *plain = store_reader(st); /* a plain reader sees the write at once */
+    assert_int_equal(count_in(plain, "SNAP2"), 1);
+    store_release(st, plain);
+    store_release(st, d);
+    d = store_snapshot(st); /* the pool handed back a connection out of its old snapshot */
+    assert_int_equal(count_in(d, "SNAP2"), 1);
+    store_release(st, d);
+    d = store_reader(st);
+    assert_int_equal(count_in(d, "SNAP2"), 1);
+    store_release(st, d);
+}
+
 static void test_injection_is_data(void **state)
 {
     store *st = *state;
@@ -464,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_migrated),
         cmocka_unit_test(test_write_and_rollback),
         cmocka_unit_test(test_injection_is_data),
+        cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_concurrent_group_commit),
         cmocka_unit_test(test_audit_append_only),
         cmocka_unit_test(test_audit_triggers),

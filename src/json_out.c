@@ -1,0 +1,144 @@
+#include "json_out.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate.h"
+
+/* What a byte becomes inside a JSON string: 0 = itself, 'u' = \u00XX, else
+ * the letter after the backslash. Bytes >= 0x80 are UTF-8, copied as they
+ * are (json_dumps without JSON_ENSURE_ASCII does the same). */
+static const char escape_of[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u', 'u',  'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 0,   0,   '"', 0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,    0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   '\\',
+};
+
+/* Writes the string in one pass straight into b's storage, room for the
+ * worst case (every byte a \u00XX) being reserved first. */
+static int out_string(wbuf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (wbuf_reserve(b, 6 * len + 2) != 0)
+        return -1;
+    const unsigned char *p = (const unsigned char *)s;
+    char *o = b->s + b->len;
+    unsigned char high = 0; /* any byte >= 0x80: UTF-8 to check */
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        char e = escape_of[c];
+        high |= c;
+        if (!e) {
+            *o++ = (char)c;
+        } else if (e == 'u') {
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        } else {
+            o[0] = '\\';
+            o[1] = e;
+            o += 2;
+        }
+    }
+    *o++ = '"';
+    if ((high & 0x80) && !valid_utf8(s, len))
+        return -1;
+    b->len = (size_t)(o - b->s);
+    b->s[b->len] = '\0';
+    return 0;
+}
+
+static void out_integer(wbuf *b, json_int_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* Digits of the magnitude, computed unsigned so INT64_MIN has one. */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    wbuf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* Reals are rare in our answers (rates, coordinates); jansson's own
+ * formatting keeps them exactly as before. */
+static int out_real(wbuf *b, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!s)
+        return -1;
+    wbuf_puts(b, s);
+    free(s);
+    return 0;
+}
+
+static int out_value(wbuf *b, const json_t *v, int depth)
+{
+    if (depth > JSON_OUT_MAX_DEPTH)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        size_t key_len;
+        json_t *item;
+        int first = 1;
+        wbuf_putc(b, '{');
+        json_object_keylen_foreach((json_t *)v, key, key_len, item)
+        {
+            if (!first)
+                wbuf_putc(b, ',');
+            first = 0;
+            if (out_string(b, key, key_len) != 0)
+                return -1;
+            wbuf_putc(b, ':');
+            if (out_value(b, item, depth + 1) != 0)
+                return -1;
+        }
+        wbuf_putc(b, '}');
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        wbuf_putc(b, '[');
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                wbuf_putc(b, ',');
+            if (out_value(b, json_array_get(v, i), depth + 1) != 0)
+                return -1;
+        }
+        wbuf_putc(b, ']');
+        return 0;
+    }
+    case JSON_STRING:
+        return out_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        out_integer(b, json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        return out_real(b, v);
+    case JSON_TRUE:
+        wbuf_add(b, "true", 4);
+        return 0;
+    case JSON_FALSE:
+        wbuf_add(b, "false", 5);
+        return 0;
+    case JSON_NULL:
+        wbuf_add(b, "null", 4);
+        return 0;
+    }
+    return -1;
+}
+
+int json_out(wbuf *b, const json_t *v)
+{
+    if (!v || out_value(b, v, 0) != 0)
+        return -1;
+    return b->oom ? -1 : 0;
+}

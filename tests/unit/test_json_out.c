@@ -1,0 +1,185 @@
+/*
+ * Unit tests for json_out (json_out.h): the writer every JSON answer goes
+ * through must write exactly what json_dumps(JSON_COMPACT) wrote before it —
+ * on fixed cases (escapes, Chinese text, NUL inside a string, extreme
+ * integers, reals, empty containers, key order) and on thousands of random
+ * trees — and must refuse what json_dumps refuses (invalid UTF-8).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "json_out.h"
+
+/* json_out's text for v; the test owns it. */
+static char *out_of(const json_t *v)
+{
+    wbuf b = WBUF_INIT;
+    if (json_out(&b, v) != 0) {
+        wbuf_free(&b);
+        return NULL;
+    }
+    return wbuf_steal(&b, NULL);
+}
+
+static void assert_same_as_dumps(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *got = out_of(v);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+}
+
+static void test_fixed_cases(void **state)
+{
+    (void)state;
+    json_t *v = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:i, s:f, s:f, s:b, s:b, s:n, s:[], s:{}, s:[i,s,{s:[]}]}",
+        "plain", "井盖缺失", "escapes", "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f", "emoji",
+        "\xf0\x9f\x98\x80", "max", (json_int_t)INT64_MAX, "min", (json_int_t)INT64_MIN, "zero", 0,
+        "real", 0.1, "big", 1e300, "t", 1, "f", 0, "null", "empty_array", "empty_object", "nested",
+        -7, "县城市管理局", "deep");
+    assert_non_null(v);
+    assert_same_as_dumps(v);
+    char *got = out_of(v);
+    assert_non_null(strstr(got, "\"escapes\":\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\""));
+    /* keys come out in the order they were set, as json_dumps writes them */
+    assert_true(strstr(got, "\"plain\"") < strstr(got, "\"nested\""));
+    free(got);
+    json_decref(v);
+
+    /* a NUL inside a string and inside a key */
+    json_t *o = json_object();
+    json_object_setn_new(o, "a\0b", 3, json_stringn("x\0y", 3));
+    assert_same_as_dumps(o);
+    json_decref(o);
+
+    /* scalars on their own */
+    json_t *s = json_string("");
+    assert_same_as_dumps(s);
+    json_decref(s);
+    json_t *r = json_real(-2.5e-7);
+    assert_same_as_dumps(r);
+    json_decref(r);
+}
+
+static void test_refuses_what_dumps_refuses(void **state)
+{
+    (void)state;
+    /* nocheck strings are the only way invalid UTF-8 gets into a tree */
+    const char *bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe4\xb8", "ok\xf4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *v = json_pack("{s:o}", "k", json_string_nocheck(bad[i]));
+        assert_null(json_dumps(v, JSON_COMPACT));
+        wbuf b = WBUF_INIT;
+        assert_int_equal(json_out(&b, v), -1);
+        wbuf_free(&b);
+        json_decref(v);
+    }
+    assert_int_equal(json_out(&(wbuf)WBUF_INIT, NULL), -1);
+
+    /* a tree deeper than the limit is refused rather than overflowing the stack */
+    json_t *root = json_array(), *at = root;
+    for (int i = 0; i < JSON_OUT_MAX_DEPTH + 5; i++) {
+        json_t *next = json_array();
+        json_array_append_new(at, next);
+        at = next;
+    }
+    wbuf b = WBUF_INIT;
+    assert_int_equal(json_out(&b, root), -1);
+    wbuf_free(&b);
+    json_decref(root);
+}
+
+/* ---- random trees ---- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+static uint32_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 11);
+}
+
+/* Random valid UTF-8 with a bias to the bytes that need escaping. */
+static json_t *random_string(void)
+{
+    static const char *const pieces[] = {
+        "a",  "Z",    " ",    "\"",   "\\", "/",    "\n",
+        "\t", "\x01", "\x1f", "\x7f", "é",  "网格", "\xf0\x9f\x9a\xa8",
+        "0"};
+    char buf[256];
+    size_t len = 0, n = next_rand() % 12;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = pieces[next_rand() % (sizeof pieces / sizeof *pieces)];
+        size_t pl = strlen(p);
+        memcpy(buf + len, p, pl);
+        len += pl;
+    }
+    if (next_rand() % 16 == 0)
+        buf[len++] = '\0'; /* an embedded NUL */
+    return json_stringn(buf, len);
+}
+
+static json_t *random_value(int depth)
+{
+    int kind = (int)(next_rand() % (depth > 4 ? 6 : 8));
+    switch (kind) {
+    case 0:
+        return json_null();
+    case 1:
+        return json_boolean(next_rand() & 1);
+    case 2:
+        return json_integer((json_int_t)(((uint64_t)next_rand() << 32) | next_rand()));
+    case 3:
+        return json_real((double)(int32_t)next_rand() / (double)(next_rand() | 1));
+    case 4:
+    case 5:
+        return random_string();
+    case 6: {
+        json_t *a = json_array();
+        for (uint32_t i = 0, n = next_rand() % 6; i < n; i++)
+            json_array_append_new(a, random_value(depth + 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (uint32_t i = 0, n = next_rand() % 6; i < n; i++) {
+            json_t *k = random_string();
+            json_object_setn_new(o, json_string_value(k), json_string_length(k),
+                                 random_value(depth + 1));
+            json_decref(k);
+        }
+        return o;
+    }
+    }
+}
+
+static void test_random_trees(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        json_t *v = random_value(0);
+        assert_same_as_dumps(v);
+        json_decref(v);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixed_cases),
+        cmocka_unit_test(test_refuses_what_dumps_refuses),
+        cmocka_unit_test(test_random_trees),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
