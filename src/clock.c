@@ -36,20 +36,59 @@ int64_t clock_offset(void)
     return atomic_load(&offset_s);
 }
 
+/* Writes t (epoch seconds, UTC) as "YYYY-MM-DDTHH:MM:SS" followed by suffix.
+ * The calendar is computed (civil from days, Howard Hinnant's algorithm)
+ * because gmtime_r takes glibc's process-wide time-zone lock on every call,
+ * and an answer carries a dozen timestamps. Years outside 0..9999 (never
+ * ours) go through gmtime_r and strftime. */
+static void format_utc(int64_t t, const char *suffix, char out[32])
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t secs = t - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        char fmt[40];
+        snprintf(fmt, sizeof fmt, "%%Y-%%m-%%dT%%H:%%M:%%S%s", suffix);
+        if (!gmtime_r(&tt, &tm) || strftime(out, 32, fmt, &tm) == 0)
+            snprintf(out, 32, "invalid time");
+        return;
+    }
+    unsigned f[6] = {(unsigned)y / 100,       (unsigned)y % 100,         m, d,
+                     (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60)};
+    unsigned sec = (unsigned)(secs % 60);
+    static const char sep_before[] = "  --T:"; /* by field; none before the year */
+    char *p = out;
+    for (int i = 0; i < 6; i++) {
+        if (i > 1)
+            *p++ = sep_before[i];
+        *p++ = (char)('0' + f[i] / 10);
+        *p++ = (char)('0' + f[i] % 10);
+    }
+    *p++ = ':';
+    *p++ = (char)('0' + sec / 10);
+    *p++ = (char)('0' + sec % 10);
+    size_t n = strlen(suffix);
+    memcpy(p, suffix, n + 1);
+}
+
 void clock_format(int64_t t, char out[32])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    format_utc(t, "Z", out);
 }
 
 void clock_format_local(int64_t t, char out[32])
 {
-    time_t tt = (time_t)(t + 8 * 3600);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    format_utc(t + 8 * 3600, "+08:00", out);
 }
 
 static int digits(const char *s, int n, int *v)

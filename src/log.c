@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "wbuf.h"
 
 static int min_level = LOG_INFO;
@@ -70,10 +71,9 @@ void log_msg(int level, const char *rid, const char *fmt, ...)
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
     char when[32];
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    clock_format(ts.tv_sec, when); /* "…T12:11:08Z": the Z goes after the milliseconds */
+    when[strcspn(when, "Z")] = '\0';
 
     wbuf b = WBUF_INIT;
     wbuf_printf(&b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\"", when, ts.tv_nsec / 1000000,

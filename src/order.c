@@ -1564,13 +1564,23 @@ static json_t *list_item(db_stmt *s, const principal *who, int64_t now)
 
 static json_t *timeline(db *d, int64_t id, int public_view)
 {
-    db_stmt *s = db_query(d,
-                          "SELECT e.seq, e.at, e.actor_id, e.actor_role, e.action, e.from_state, "
-                          "e.to_state, e.dept_id, e.note, e.data, e.attachments, u.name, dp.name "
-                          "FROM order_events e LEFT JOIN users u ON u.id = e.actor_id "
-                          "LEFT JOIN departments dp ON dp.id = e.dept_id "
-                          "WHERE e.order_id = ? ORDER BY e.seq",
-                          "I", id);
+    /* The same columns for both views; the public one does not read what it
+     * never shows (actors, event data). */
+    db_stmt *s =
+        public_view
+            ? db_query(d,
+                       "SELECT e.seq, e.at, NULL, NULL, e.action, NULL, e.to_state, NULL, e.note, "
+                       "NULL, NULL, NULL, dp.name FROM order_events e "
+                       "LEFT JOIN departments dp ON dp.id = e.dept_id "
+                       "WHERE e.order_id = ? ORDER BY e.seq",
+                       "I", id)
+            : db_query(d,
+                       "SELECT e.seq, e.at, e.actor_id, e.actor_role, e.action, e.from_state, "
+                       "e.to_state, e.dept_id, e.note, e.data, e.attachments, u.name, dp.name "
+                       "FROM order_events e LEFT JOIN users u ON u.id = e.actor_id "
+                       "LEFT JOIN departments dp ON dp.id = e.dept_id "
+                       "WHERE e.order_id = ? ORDER BY e.seq",
+                       "I", id);
     json_t *arr = json_array();
     while (s && db_step(s) == DB_ROW) {
         json_t *ev = json_object();

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -110,6 +111,41 @@ static void test_clock_parse(void **state)
     assert_string_equal(buf, "2026-11-23T03:10:00Z");
     clock_format_local(1795403400, buf);
     assert_string_equal(buf, "2026-11-23T11:10:00+08:00");
+}
+
+/* clock_format computes the calendar itself: it must agree with gmtime_r
+ * and strftime everywhere, leap days and negative times included. */
+static void test_clock_format_matches_libc(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* years 1900..2200, and every day boundary of 1970..2100 */
+        int64_t t = i < 100000 ? (int64_t)(x % 9467280000u) - 2208988800
+                               : (int64_t)(i - 100000) * 47304 + (i & 1 ? 86399 : 0);
+        char got[32], want[32];
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        clock_format(t, got);
+        assert_string_equal(got, want);
+        tt = (time_t)(t + 8 * 3600);
+        gmtime_r(&tt, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+        clock_format_local(t, got);
+        assert_string_equal(got, want);
+    }
+    char buf[32];
+    clock_format(951782400, buf); /* 2000-02-29, a leap day of a century */
+    assert_string_equal(buf, "2000-02-29T00:00:00Z");
+    clock_format(-1, buf);
+    assert_string_equal(buf, "1969-12-31T23:59:59Z");
+    clock_format(253402300800, buf); /* year 10000: the libc path */
+    assert_string_equal(buf, "10000-01-01T00:00:00Z");
 }
 
 static void test_clock_offset(void **state)
@@ -222,6 +258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),        cmocka_unit_test(test_text_ranges),
         cmocka_unit_test(test_json_fields), cmocka_unit_test(test_clock_parse),
+        cmocka_unit_test(test_clock_format_matches_libc),
         cmocka_unit_test(test_clock_offset), cmocka_unit_test(test_router),
         cmocka_unit_test(test_perm),        cmocka_unit_test(test_wbuf),
         cmocka_unit_test(test_werr),
