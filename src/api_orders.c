@@ -141,17 +141,25 @@ static void list_common(http_req *r, http_resp *w, const char *force_queue)
         db_unavailable(w);
         return;
     }
-    json_t *out = NULL;
+    wbuf out = WBUF_INIT;
     int rc = order_list(d, r->who, &q, &out, &e);
     store_release(r->st, d);
-    if (rc != WOK)
+    if (rc != WOK) {
+        wbuf_free(&out);
         resp_werr(w, &e);
-    else
-        resp_json(w, 200, out);
+    } else {
+        resp_json_text(w, 200, &out);
+    }
 }
 
-void h_orders_list(http_req *r, http_resp *w) { list_common(r, w, NULL); }
-void h_orders_mine(http_req *r, http_resp *w) { list_common(r, w, "mine"); }
+void h_orders_list(http_req *r, http_resp *w)
+{
+    list_common(r, w, NULL);
+}
+void h_orders_mine(http_req *r, http_resp *w)
+{
+    list_common(r, w, "mine");
+}
 
 void h_orders_counts(http_req *r, http_resp *w)
 {

@@ -172,6 +172,17 @@ void resp_json(http_resp *w, int status, json_t *body)
     resp_bytes(w, status, "application/json; charset=utf-8", s, len);
 }
 
+void resp_json_text(http_resp *w, int status, wbuf *body)
+{
+    size_t len = 0;
+    char *s = wbuf_steal(body, &len);
+    if (!s) {
+        resp_error(w, 500, "internal", "cannot encode response");
+        return;
+    }
+    resp_bytes(w, status, "application/json; charset=utf-8", s, len);
+}
+
 void resp_error(http_resp *w, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "perm.h"
 #include "store.h"
+#include "wbuf.h"
 
 #define HTTP_MAX_PARAMS 6
 
@@ -62,6 +63,9 @@ const char *req_param(const http_req *r, const char *name);
 
 /* Responses. Each returns nothing; the handler just returns after one. */
 void resp_json(http_resp *w, int status, json_t *body); /* steals body */
+/* Answers with the JSON text in body (taken; body is reset), or 500 when
+ * body ran out of memory. */
+void resp_json_text(http_resp *w, int status, wbuf *body);
 void resp_error(http_resp *w, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void resp_werr(http_resp *w, const werr *e);

@@ -1,9 +1,12 @@
 #include "json_out.h"
 
 #include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "validate.h"
 
 /* What a byte becomes inside a JSON string: 0 = itself, 'u' = \u00XX, else
@@ -67,15 +70,31 @@ static void out_integer(wbuf *b, json_int_t v)
     wbuf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-/* Reals are rare in our answers (rates, coordinates); jansson's own
- * formatting keeps them exactly as before. */
-static int out_real(wbuf *b, const json_t *v)
+/* A real as jansson 2.14 writes it (jsonp_dtostr): 17 significant digits,
+ * ".0" appended when that reads as an integer, and the exponent without
+ * '+' or leading zeros. Non-finite values have no JSON form: -1. */
+static int out_real(wbuf *b, double v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s)
+    if (!isfinite(v))
         return -1;
-    wbuf_puts(b, s);
-    free(s);
+    char buf[48];
+    int n = snprintf(buf, sizeof buf, "%.17g", v);
+    if (n < 0 || (size_t)n >= sizeof buf - 2)
+        return -1;
+    char *e = strchr(buf, 'e');
+    if (!e && !strchr(buf, '.')) {
+        memcpy(buf + n, ".0", 3);
+    } else if (e) {
+        char *from = e + 1, *to = e + 1;
+        if (*from == '+')
+            from++;
+        else if (*from == '-')
+            *to++ = *from++;
+        while (*from == '0' && from[1])
+            from++;
+        memmove(to, from, strlen(from) + 1);
+    }
+    wbuf_puts(b, buf);
     return 0;
 }
 
@@ -122,7 +141,7 @@ static int out_value(wbuf *b, const json_t *v, int depth)
         out_integer(b, json_integer_value(v));
         return 0;
     case JSON_REAL:
-        return out_real(b, v);
+        return out_real(b, json_real_value(v));
     case JSON_TRUE:
         wbuf_add(b, "true", 4);
         return 0;
@@ -141,4 +160,134 @@ int json_out(wbuf *b, const json_t *v)
     if (!v || out_value(b, v, 0) != 0)
         return -1;
     return b->oom ? -1 : 0;
+}
+
+/* ---- jw ---------------------------------------------------------------- */
+
+void jw_init(jw *j, wbuf *b)
+{
+    memset(j, 0, sizeof *j);
+    j->b = b;
+}
+
+/* The comma and key before a value at the current depth. Keys are our
+ * field names (see jw in json_out.h), copied without escaping. */
+static void jw_begin(jw *j, const char *key)
+{
+    size_t n = key ? strlen(key) : 0;
+    if (wbuf_reserve(j->b, n + 4) != 0)
+        return;
+    char *o = j->b->s + j->b->len;
+    if (j->comma[j->depth])
+        *o++ = ',';
+    j->comma[j->depth] = 1;
+    if (key) {
+        *o++ = '"';
+        memcpy(o, key, n);
+        o += n;
+        *o++ = '"';
+        *o++ = ':';
+    }
+    j->b->len = (size_t)(o - j->b->s);
+    j->b->s[j->b->len] = '\0';
+}
+
+static void jw_open(jw *j, const char *key, char c)
+{
+    jw_begin(j, key);
+    wbuf_putc(j->b, c);
+    if (j->depth == JSON_OUT_MAX_DEPTH) {
+        j->failed = 1;
+        return;
+    }
+    j->comma[++j->depth] = 0;
+}
+
+static void jw_close(jw *j, char c)
+{
+    if (j->depth == 0) {
+        j->failed = 1;
+        return;
+    }
+    j->depth--;
+    wbuf_putc(j->b, c);
+}
+
+void jw_object(jw *j, const char *key)
+{
+    jw_open(j, key, '{');
+}
+void jw_object_end(jw *j)
+{
+    jw_close(j, '}');
+}
+void jw_array(jw *j, const char *key)
+{
+    jw_open(j, key, '[');
+}
+void jw_array_end(jw *j)
+{
+    jw_close(j, ']');
+}
+
+void jw_string(jw *j, const char *key, const char *s)
+{
+    jw_begin(j, key);
+    if (!s)
+        wbuf_add(j->b, "null", 4);
+    else if (out_string(j->b, s, strlen(s)) != 0)
+        j->failed = 1;
+}
+
+void jw_int(jw *j, const char *key, int64_t v)
+{
+    jw_begin(j, key);
+    out_integer(j->b, (json_int_t)v);
+}
+
+void jw_real(jw *j, const char *key, double v)
+{
+    jw_begin(j, key);
+    if (out_real(j->b, v) != 0)
+        j->failed = 1;
+}
+
+void jw_bool(jw *j, const char *key, int v)
+{
+    jw_begin(j, key);
+    if (v)
+        wbuf_add(j->b, "true", 4);
+    else
+        wbuf_add(j->b, "false", 5);
+}
+
+void jw_null(jw *j, const char *key)
+{
+    jw_begin(j, key);
+    wbuf_add(j->b, "null", 4);
+}
+
+void jw_time(jw *j, const char *key, int64_t t)
+{
+    if (t <= 0) {
+        jw_null(j, key);
+        return;
+    }
+    char buf[32];
+    clock_format(t, buf);
+    jw_string(j, key, buf);
+}
+
+void jw_value(jw *j, const char *key, const json_t *v)
+{
+    jw_begin(j, key);
+    if (!v)
+        wbuf_add(j->b, "null", 4);
+    else if (out_value(j->b, v, j->depth) != 0)
+        j->failed = 1;
+}
+
+int jw_finish(jw *j)
+{
+    return j->failed || j->depth != 0 || j->b->oom ? -1 : 0;
 }

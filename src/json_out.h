@@ -13,6 +13,7 @@
 #define WHISTLE_JSON_OUT_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "wbuf.h"
 
@@ -24,5 +25,45 @@
  * UTF-8, nests deeper than JSON_OUT_MAX_DEPTH, or b ran out of memory; b may
  * then hold part of the output, and the caller frees it. */
 int json_out(wbuf *b, const json_t *v);
+
+/*
+ * jw — writes JSON straight from values (no tree), for the pages that list
+ * many rows (a queue page is 20–100 orders of ~30 fields: building and
+ * freeing the jansson tree cost more than the query). Each call appends
+ * one value; `key` names it inside an object and is NULL inside an array or
+ * at the top. Keys are field names from the code (ASCII letters, digits and
+ * '_'), written as they are. The writer puts in the commas. A string that is not valid
+ * UTF-8, a non-finite real or unbalanced nesting makes jw_finish fail, and
+ * the caller answers 500 instead of sending broken JSON.
+ *
+ *   wbuf b = WBUF_INIT; jw j; jw_init(&j, &b);
+ *   jw_object(&j, NULL); jw_string(&j, "code", code); jw_object_end(&j);
+ *   if (jw_finish(&j) != 0) ...; else body = wbuf_steal(&b, &len);
+ */
+typedef struct jw {
+    wbuf *b;
+    int depth;
+    int failed;
+    unsigned char comma[JSON_OUT_MAX_DEPTH + 1]; /* a value came before, at this depth */
+} jw;
+
+void jw_init(jw *j, wbuf *b);
+void jw_object(jw *j, const char *key);
+void jw_object_end(jw *j);
+void jw_array(jw *j, const char *key);
+void jw_array_end(jw *j);
+/* s NULL writes null. */
+void jw_string(jw *j, const char *key, const char *s);
+void jw_int(jw *j, const char *key, int64_t v);
+/* As jansson writes a real ("%.17g", ".0" when integral, "1e300" not "1e+300"). */
+void jw_real(jw *j, const char *key, double v);
+void jw_bool(jw *j, const char *key, int v);
+void jw_null(jw *j, const char *key);
+/* Epoch seconds as RFC 3339 UTC; null when t <= 0 (not set). */
+void jw_time(jw *j, const char *key, int64_t t);
+/* A jansson value (NULL writes null). */
+void jw_value(jw *j, const char *key, const json_t *v);
+/* 0 when every value was written and every object and array closed. */
+int jw_finish(jw *j);
 
 #endif

@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "clock.h"
 #include "crypto.h"
+#include "json_out.h"
 #include "locate.h"
 #include "outbox.h"
 #include "stats.h"
@@ -1510,56 +1511,61 @@ static void mask_phone(const char *p, char out[32])
     "o.reporter_phone, o.anonymous, d.name, o.signed_at, o.closed_at, o.pending_since, "           \
     "o.pause_on_extension, o.returns, o.reworks, o.rating"
 
-static json_t *list_item(db_stmt *s, const principal *who, int64_t now)
+/* One order of a list (and the first fields of its detail), written as a
+ * JSON object from a row of LIST_COLS. */
+static void list_item(jw *j, db_stmt *s, const principal *who, int64_t now)
 {
     int state = order_state_parse(db_col_text(s, 2));
     const char *pending = db_col_text(s, 3);
     int64_t deadline = db_col_int64(s, 16);
     int paused = pending && strcmp(pending, "extension") == 0 && db_col_int(s, 26);
-    json_t *j =
-        json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s?, s:s, s:s, s:s}", "id",
-                  (json_int_t)db_col_int64(s, 0), "code", db_col_text(s, 1), "state",
-                  order_state_name(state), "state_zh", order_state_zh(state), "pending", pending,
-                  "category_code", db_col_text(s, 4), "description", db_col_text(s, 5), "address",
-                  db_col_text(s, 6), "grid_code", db_col_text(s, 9), "channel", db_col_text(s, 10),
-                  "urgency", db_col_text(s, 11), "level", db_col_text(s, 12));
+    jw_object(j, NULL);
+    jw_int(j, "id", db_col_int64(s, 0));
+    jw_string(j, "code", db_col_text(s, 1));
+    jw_string(j, "state", order_state_name(state));
+    jw_string(j, "state_zh", order_state_zh(state));
+    jw_string(j, "pending", pending);
+    jw_string(j, "category_code", db_col_text(s, 4));
+    jw_string(j, "description", db_col_text(s, 5));
+    jw_string(j, "address", db_col_text(s, 6));
+    jw_string(j, "grid_code", db_col_text(s, 9));
+    jw_string(j, "channel", db_col_text(s, 10));
+    jw_string(j, "urgency", db_col_text(s, 11));
+    jw_string(j, "level", db_col_text(s, 12));
     if (!db_col_is_null(s, 7)) {
-        json_object_set_new(j, "lat", json_real(db_col_double(s, 7)));
-        json_object_set_new(j, "lng", json_real(db_col_double(s, 8)));
+        jw_real(j, "lat", db_col_double(s, 7));
+        jw_real(j, "lng", db_col_double(s, 8));
     }
-    json_object_set_new(j, "dept_id",
-                        db_col_is_null(s, 13) ? json_null() : json_integer(db_col_int64(s, 13)));
-    json_object_set_new(j, "dept_name",
-                        db_col_text(s, 22) ? json_string(db_col_text(s, 22)) : json_null());
-    put_time(j, "created_at", db_col_int64(s, 14));
-    put_time(j, "response_deadline", db_col_int64(s, 15));
-    put_time(j, "deadline", deadline);
-    json_object_set_new(j, "overdue",
-                        json_boolean(!paused && order_is_overdue(state, deadline, now)));
-    json_object_set_new(j, "response_overdue",
-                        json_boolean(state == OS_DISPATCHED && db_col_int64(s, 15) > 0 &&
-                                     now > db_col_int64(s, 15)));
-    json_object_set_new(j, "returns", json_integer(db_col_int(s, 27)));
-    json_object_set_new(j, "reworks", json_integer(db_col_int(s, 28)));
+    if (db_col_is_null(s, 13))
+        jw_null(j, "dept_id");
+    else
+        jw_int(j, "dept_id", db_col_int64(s, 13));
+    jw_string(j, "dept_name", db_col_text(s, 22));
+    jw_time(j, "created_at", db_col_int64(s, 14));
+    jw_time(j, "response_deadline", db_col_int64(s, 15));
+    jw_time(j, "deadline", deadline);
+    jw_bool(j, "overdue", !paused && order_is_overdue(state, deadline, now));
+    jw_bool(j, "response_overdue",
+            state == OS_DISPATCHED && db_col_int64(s, 15) > 0 && now > db_col_int64(s, 15));
+    jw_int(j, "returns", db_col_int(s, 27));
+    jw_int(j, "reworks", db_col_int(s, 28));
     if (db_col_text(s, 29))
-        json_object_set_new(j, "rating", json_string(db_col_text(s, 29)));
+        jw_string(j, "rating", db_col_text(s, 29));
     /* the reporter: hidden when anonymous, phone masked outside the centre */
     int64_t reporter = db_col_int64(s, 18);
     int own = who && reporter && reporter == who->user_id;
     if (own || (!db_col_int(s, 21) && who && who->scope_kind != SCOPE_SELF)) {
         const char *phone = db_col_text(s, 20);
-        json_object_set_new(j, "reporter_name",
-                            db_col_text(s, 19) ? json_string(db_col_text(s, 19)) : json_null());
+        jw_string(j, "reporter_name", db_col_text(s, 19));
         if (phone) {
             char masked[32];
             if (!own && !may_see_contact(who))
                 mask_phone(phone, masked);
-            json_object_set_new(j, "reporter_phone",
-                                json_string(own || may_see_contact(who) ? phone : masked));
+            jw_string(j, "reporter_phone", own || may_see_contact(who) ? phone : masked);
         }
     }
-    json_object_set_new(j, "anonymous", json_boolean(db_col_int(s, 21)));
-    return j;
+    jw_bool(j, "anonymous", db_col_int(s, 21));
+    jw_object_end(j);
 }
 
 static json_t *timeline(db *d, int64_t id, int public_view)
@@ -1662,8 +1668,16 @@ int order_get(db *d, const principal *who, int64_t id, json_t **out, werr *e)
                         "不在您的管辖范围 (order %lld is outside your scope)", (long long)id);
     }
     int64_t now = clock_now();
-    json_t *j = list_item(s, who, now);
+    /* the list's fields, then the detail's own */
+    wbuf item = WBUF_INIT;
+    jw w;
+    jw_init(&w, &item);
+    list_item(&w, s, who, now);
     db_done(s);
+    json_t *j = jw_finish(&w) == 0 ? json_loadb(item.s, item.len, 0, NULL) : NULL;
+    wbuf_free(&item);
+    if (!j)
+        return werr_set(e, W_EINTERNAL, "internal", "cannot encode order %lld", (long long)id);
     struct orow o;
     if (row_read(d, id, &o) != WOK) {
         json_decref(j);
@@ -2071,31 +2085,41 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
     }
 }
 
-/* A list page's answer: {items, queue, next_cursor} (items stolen); the
- * cursor names the page's last row when more follow. */
-static json_t *page_json(json_t *items, int queue, int more, int64_t last_key, int64_t last_id)
+/* Ends a list page's answer {items: [...], queue, next_cursor}, opened by
+ * page_begin; the cursor names the page's last row when more follow. */
+static void page_begin(jw *j)
 {
-    json_t *o = json_pack("{s:o, s:s}", "items", items, "queue", queue_names[queue]);
+    jw_object(j, NULL);
+    jw_array(j, "items");
+}
+
+static int page_end(jw *j, int queue, int more, int64_t last_key, int64_t last_id)
+{
+    jw_array_end(j);
+    jw_string(j, "queue", queue_names[queue]);
     if (more) {
         char cur[64];
         snprintf(cur, sizeof cur, "%lld.%lld", (long long)last_key, (long long)last_id);
-        json_object_set_new(o, "next_cursor", json_string(cur));
+        jw_string(j, "next_cursor", cur);
     } else {
-        json_object_set_new(o, "next_cursor", json_null());
+        jw_null(j, "next_cursor");
     }
-    return o;
+    jw_object_end(j);
+    return jw_finish(j) == 0 ? WOK : W_EINTERNAL;
 }
 
 /* The grid queue page through grid_page_ids(): the page's rows, one
  * lookup each, in the merged order; the same answer as the general query. */
 static int grid_page(db *d, const principal *who, const struct filt *f, int has_cursor, int64_t ck,
-                     int64_t cid, int limit, json_t **out)
+                     int64_t cid, int limit, wbuf *out)
 {
     int64_t keys[ORDER_PAGE_MAX + 1], ids[ORDER_PAGE_MAX + 1];
     int n = 0;
     if (grid_page_ids(d, f->qg, f->qg_hi, has_cursor, ck, cid, limit + 1, keys, ids, &n) != WOK)
         return W_EINTERNAL;
-    json_t *items = json_array();
+    jw j;
+    jw_init(&j, out);
+    page_begin(&j);
     int64_t now = clock_now();
     int shown = n > limit ? limit : n;
     for (int i = 0; i < shown; i++) {
@@ -2104,16 +2128,12 @@ static int grid_page(db *d, const principal *who, const struct filt *f, int has_
                               "d.id = o.lead_dept_id WHERE o.id = ?",
                               "I", ids[i]);
         if (s && db_step(s) == DB_ROW)
-            json_array_append_new(items, list_item(s, who, now));
+            list_item(&j, s, who, now);
         db_done(s);
-        if (!s) {
-            json_decref(items);
+        if (!s)
             return W_EINTERNAL;
-        }
     }
-    *out = page_json(items, Q_GRID, n > limit, shown ? keys[shown - 1] : 0,
-                     shown ? ids[shown - 1] : 0);
-    return WOK;
+    return page_end(&j, Q_GRID, n > limit, shown ? keys[shown - 1] : 0, shown ? ids[shown - 1] : 0);
 }
 
 /* 1 when a list request can take grid_page_ids(): the grid queue, no
@@ -2127,9 +2147,8 @@ static int grid_page_applies(int queue, const order_query *q, const struct filt 
     return !f->sg || strncmp(f->qg, f->sg, strlen(f->sg)) == 0;
 }
 
-int order_list(db *d, const principal *who, const order_query *q, json_t **out, werr *e)
+int order_list(db *d, const principal *who, const order_query *q, wbuf *out, werr *e)
 {
-    *out = NULL;
     int queue = queue_parse(q->queue);
     if (queue < 0)
         return werr_set(e, W_EINVALID, "invalid_field",
@@ -2177,7 +2196,9 @@ int order_list(db *d, const principal *who, const order_query *q, json_t **out, 
     filt_free(&f);
     if (!s)
         return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
-    json_t *items = json_array();
+    jw j;
+    jw_init(&j, out);
+    page_begin(&j);
     int64_t now = clock_now(), last_key = 0, last_id = 0;
     int n = 0, more = 0;
     int key_col = queues[queue].key[2] == 'd' ? 16 : 14; /* deadline or created_at */
@@ -2186,13 +2207,14 @@ int order_list(db *d, const principal *who, const order_query *q, json_t **out, 
             more = 1;
             break;
         }
-        json_array_append_new(items, list_item(s, who, now));
+        list_item(&j, s, who, now);
         last_key = db_col_int64(s, key_col);
         last_id = db_col_int64(s, 0);
         n++;
     }
     db_done(s);
-    *out = page_json(items, queue, more, last_key, last_id);
+    if (page_end(&j, queue, more, last_key, last_id) != WOK)
+        return werr_set(e, W_EINTERNAL, "internal", "cannot encode the list");
     return WOK;
 }
 

@@ -30,6 +30,7 @@
 #include "err.h"
 #include "perm.h"
 #include "store.h"
+#include "wbuf.h"
 
 enum order_state {
     OS_NONE = 0,
@@ -198,7 +199,10 @@ typedef struct order_query {
     int limit;              /* 1 … ORDER_PAGE_MAX, else 50 */
 } order_query;
 
-int order_list(db *d, const principal *who, const order_query *q, json_t **out, werr *e);
+/* One page of a queue, appended to out as JSON {items, queue, next_cursor}
+ * (written straight from the rows: pages are the staff's most frequent
+ * request). W_EINVALID for a bad queue or cursor. */
+int order_list(db *d, const principal *who, const order_query *q, wbuf *out, werr *e);
 /* Counts per queue for who: {dispatch, department, grid, overdue, mine}. */
 int order_counts(db *d, const principal *who, json_t **out, werr *e);
 /* The public part for the tracking page (no login): plain-word timeline,

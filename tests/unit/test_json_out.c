@@ -10,10 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "json_out.h"
 
 /* json_out's text for v; the test owns it. */
@@ -141,7 +143,9 @@ static json_t *random_value(int depth)
     case 2:
         return json_integer((json_int_t)(((uint64_t)next_rand() << 32) | next_rand()));
     case 3:
-        return json_real((double)(int32_t)next_rand() / (double)(next_rand() | 1));
+        return json_real(next_rand() & 1
+                             ? (double)(int32_t)next_rand() / (double)(next_rand() | 1)
+                             : ldexp((double)(int32_t)next_rand(), (int)(next_rand() % 400) - 200));
     case 4:
     case 5:
         return random_string();
@@ -174,12 +178,105 @@ static void test_random_trees(void **state)
     }
 }
 
+/* jw writes a document value by value; the same values put in a jansson
+ * tree and dumped must give the same text. */
+static void test_jw_matches_tree(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 2000; round++) {
+        wbuf b = WBUF_INIT;
+        jw j;
+        jw_init(&j, &b);
+        json_t *tree = json_object();
+        jw_object(&j, NULL);
+        json_t *items = json_array();
+        jw_array(&j, "items");
+        for (uint32_t i = 0, n = next_rand() % 5; i < n; i++) {
+            json_t *it = json_object();
+            jw_object(&j, NULL);
+            json_t *s = random_string();
+            const char *text = strlen(json_string_value(s)) == json_string_length(s)
+                                   ? json_string_value(s)
+                                   : "no NUL in C strings";
+            jw_string(&j, "text", text);
+            json_object_set_new(it, "text", json_string(text));
+            json_decref(s);
+            int64_t v = (int64_t)(((uint64_t)next_rand() << 32) | next_rand());
+            jw_int(&j, "n", v);
+            json_object_set_new(it, "n", json_integer(v));
+            double r = ldexp((double)(int32_t)next_rand(), (int)(next_rand() % 120) - 60);
+            jw_real(&j, "r", r);
+            json_object_set_new(it, "r", json_real(r));
+            jw_bool(&j, "b", (int)(i & 1));
+            json_object_set_new(it, "b", json_boolean(i & 1));
+            int64_t t = (int64_t)(next_rand() % 4000000000u) - 1;
+            jw_time(&j, "at", t);
+            if (t > 0) {
+                char when[32];
+                clock_format(t, when);
+                json_object_set_new(it, "at", json_string(when));
+            } else {
+                json_object_set_new(it, "at", json_null());
+            }
+            jw_string(&j, "none", NULL);
+            json_object_set_new(it, "none", json_null());
+            json_t *sub = random_value(3);
+            jw_value(&j, "sub", sub);
+            json_object_set_new(it, "sub", sub);
+            jw_object_end(&j);
+            json_array_append_new(items, it);
+        }
+        jw_array_end(&j);
+        json_object_set_new(tree, "items", items);
+        jw_null(&j, "next");
+        json_object_set_new(tree, "next", json_null());
+        jw_object_end(&j);
+        assert_int_equal(jw_finish(&j), 0);
+        char *want = json_dumps(tree, JSON_COMPACT);
+        assert_string_equal(b.s, want);
+        free(want);
+        json_decref(tree);
+        wbuf_free(&b);
+    }
+}
+
+static void test_jw_refuses(void **state)
+{
+    (void)state;
+    wbuf b = WBUF_INIT;
+    jw j;
+    jw_init(&j, &b); /* invalid UTF-8 */
+    jw_object(&j, NULL);
+    jw_string(&j, "k", "\xc3\x28");
+    jw_object_end(&j);
+    assert_int_equal(jw_finish(&j), -1);
+    wbuf_free(&b);
+    jw_init(&j, &b); /* a real with no JSON form */
+    jw_array(&j, NULL);
+    jw_real(&j, NULL, NAN);
+    jw_array_end(&j);
+    assert_int_equal(jw_finish(&j), -1);
+    wbuf_free(&b);
+    jw_init(&j, &b); /* left open */
+    jw_object(&j, NULL);
+    jw_array(&j, "a");
+    jw_array_end(&j);
+    assert_int_equal(jw_finish(&j), -1);
+    wbuf_free(&b);
+    jw_init(&j, &b); /* closed once too often */
+    jw_array(&j, NULL);
+    jw_array_end(&j);
+    jw_array_end(&j);
+    assert_int_equal(jw_finish(&j), -1);
+    wbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixed_cases),
-        cmocka_unit_test(test_refuses_what_dumps_refuses),
-        cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_fixed_cases),  cmocka_unit_test(test_refuses_what_dumps_refuses),
+        cmocka_unit_test(test_random_trees), cmocka_unit_test(test_jw_matches_tree),
+        cmocka_unit_test(test_jw_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

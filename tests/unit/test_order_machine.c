@@ -168,9 +168,12 @@ static int in_overdue_queue(const principal *who, int64_t id)
     char cur[64];
     for (int page = 0; page < 50 && !found; page++) {
         q.cursor = cursor;
-        json_t *out = NULL;
+        wbuf text = WBUF_INIT;
         werr e = {0};
-        assert_int_equal(order_list(d, who, &q, &out, &e), WOK);
+        assert_int_equal(order_list(d, who, &q, &text, &e), WOK);
+        json_t *out = json_loadb(text.s, text.len, 0, NULL);
+        wbuf_free(&text);
+        assert_non_null(out);
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(out, "items"), i, it)
