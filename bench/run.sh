@@ -18,6 +18,8 @@
 #   BENCH_PROFILE=1 (perf record the server during each workload → bench/data/profiles)
 #   BENCH_REGEN=1 (rebuild the cached datasets)
 #   BENCH_KEEP=1 (keep the run's directory: server log, wrk output, tokens)
+#   BENCH_DB_COPY=FILE (run on FILE, a copy of the dataset made beforehand, as
+#     it is: for repeated experiments without copying the 24 GB city each time)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -267,13 +269,24 @@ else
 fi
 export BENCH_DATASET=$DATASET
 say "dataset: $DATASET ($(count_rows "$SRC" orders) orders, $(du -m "$SRC" | cut -f1) MB)"
-DB=$RUN/$DATASET.db
-cp --reflink=auto "$SRC" "$DB" || die "cannot copy the dataset"
-[ -f "$SRC.key" ] && cp "$SRC.key" "$DB.key"
+if [ -n "${BENCH_DB_COPY:-}" ]; then
+	# a copy made earlier, for repeated experiments (the city is 24 GB);
+	# each run changes it: its figures are not for PERFORMANCE.md
+	DB=$BENCH_DB_COPY
+	[ -f "$DB" ] && [ -f "$DB.key" ] || die "BENCH_DB_COPY: $DB (and $DB.key) must be a copy of the $DATASET dataset"
+	say "running on $DB as it is (BENCH_DB_COPY): not copied, and changed by this run"
+else
+	DB=$RUN/$DATASET.db
+	cp --reflink=auto "$SRC" "$DB" || die "cannot copy the dataset"
+	[ -f "$SRC.key" ] && cp "$SRC.key" "$DB.key"
+fi
 
 ADMIN_PASS=bench-admin-$RUN_ID
+# logins are new in every copy; a reused copy (BENCH_DB_COPY) has the last run's
+USER_SUFFIX=${BENCH_DB_COPY:+-$RUN_ID}
+ADMIN_LOGIN=benchadmin$USER_SUFFIX
 export BENCH_ADMIN_PASS=$ADMIN_PASS
-"$BIN" user add benchadmin --role admin --name 压测管理员 --password-env BENCH_ADMIN_PASS \
+"$BIN" user add "$ADMIN_LOGIN" --role admin --name 压测管理员 --password-env BENCH_ADMIN_PASS \
 	--db "$DB" >/dev/null || die "cannot create the bench admin"
 # Tokens: `whistle token issue` (CLI); when the CLI cannot (see
 # docs/PERFORMANCE.md), through the API as the bench admin.
@@ -287,7 +300,7 @@ issue_token() { # login → token on stdout
 	ISSUE_VIA=api
 	return 1
 }
-ADMIN_TOKEN=$(issue_token benchadmin) || ADMIN_TOKEN=
+ADMIN_TOKEN=$(issue_token "$ADMIN_LOGIN") || ADMIN_TOKEN=
 # Staff of different roles and scopes for (b): a handler per department,
 # grid workers scoped to communities, dispatchers and leaders.
 : >"$RUN/users.txt"
@@ -299,7 +312,7 @@ if want staff && has_table "$DB" orders; then
 		printf 'dispatcher|0|\ndispatcher|0|\nleader|0|\nleader|0|\n'
 	} | while IFS='|' read -r role dept grid; do
 		n=$((n + 1))
-		login=bench-$role-$n
+		login=bench-$role-$n$USER_SUFFIX
 		args=(--role "$role")
 		[ "$dept" != 0 ] && args+=(--scope-dept "$dept")
 		[ -n "$grid" ] && args+=(--scope-grid "$grid")
@@ -311,7 +324,7 @@ start_server "$DB"
 SERVE_RSS0=$(proc_rss_mb "$SERVER_PID")
 api_login() { # → sets CSRF, cookie jar $RUN/cj
 	CSRF=$(curl -s -c "$RUN/cj" -H 'Content-Type: application/json' \
-		-d "{\"login\":\"benchadmin\",\"password\":\"$ADMIN_PASS\"}" "$(URL /api/v1/auth/login)" | jq -r .csrf_token)
+		-d "{\"login\":\"$ADMIN_LOGIN\",\"password\":\"$ADMIN_PASS\"}" "$(URL /api/v1/auth/login)" | jq -r .csrf_token)
 }
 api_token() { # user id → token
 	curl -s -b "$RUN/cj" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
@@ -320,7 +333,7 @@ api_token() { # user id → token
 if [ -z "$ADMIN_TOKEN" ]; then
 	say "note: 'whistle token issue' failed; issuing tokens through POST /api/v1/tokens"
 	api_login
-	ADMIN_TOKEN=$(api_token "$(sql "$DB" "SELECT id FROM users WHERE login='benchadmin'")")
+	ADMIN_TOKEN=$(api_token "$(sql "$DB" "SELECT id FROM users WHERE login='$ADMIN_LOGIN'")")
 	[ -n "$ADMIN_TOKEN" ] || die "cannot issue the bench admin token"
 fi
 export BENCH_TOKEN=$ADMIN_TOKEN

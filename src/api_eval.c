@@ -85,26 +85,32 @@ void h_stats_dashboard(http_req *r, http_resp *w)
         resp_werr(w, &e);
         return;
     }
-    db *d = req_reader(r, w);
+    db *d = req_snapshot(r, w); /* today's balances are taken from the month's */
     if (!d)
         return;
     json_t *out = json_object();
-    ind_result res;
+    ind_result res, month;
     int rc;
-    /* today */
+    /* this month, with the balances of now (overdue now, unsigned past the
+     * response limit: a count over the held orders of the whole city) */
     ind_filter f = base;
-    f.from = f.to = today;
-    if ((rc = indicators_query(d, &f, &res, &e)) == WOK) {
-        json_object_set_new(out, "today", res.n ? counts_of(&res.rows[0]) : json_object());
-        ind_result_free(&res);
-    }
-    /* this month */
-    f = base;
     month_range(today / 100, &f.from, &f.to);
     f.to = today;
-    if (rc == WOK && (rc = indicators_query(d, &f, &res, &e)) == WOK) {
-        json_object_set_new(out, "month", res.n ? counts_of(&res.rows[0]) : json_object());
-        ind_result_free(&res);
+    if ((rc = indicators_query(d, &f, &month, &e)) == WOK) {
+        /* today: the same balances of now, taken from the month's row */
+        f = base;
+        f.from = f.to = today;
+        f.no_now = 1;
+        if ((rc = indicators_query(d, &f, &res, &e)) == WOK) {
+            if (res.n && month.n) {
+                res.rows[0].overdue_now = month.rows[0].overdue_now;
+                res.rows[0].unsigned_overdue_now = month.rows[0].unsigned_overdue_now;
+            }
+            json_object_set_new(out, "today", res.n ? counts_of(&res.rows[0]) : json_object());
+            ind_result_free(&res);
+        }
+        json_object_set_new(out, "month", month.n ? counts_of(&month.rows[0]) : json_object());
+        ind_result_free(&month);
     }
     /* the last 30 days */
     f = base;

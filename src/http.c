@@ -26,14 +26,18 @@
 #include "clock.h"
 #include "crypto.h"
 #include "json_out.h"
+#include "lane.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
 #include "validate.h"
 #include "wbuf.h"
 
+#define HTTP_LANE_THREADS 2
+
 struct server {
     struct MHD_Daemon *daemon;
+    lane *lane; /* runs ROUTE_PRIORITY handlers at the process's priority */
     store *st;
     server_config cfg;
     _Atomic int in_flight;
@@ -118,6 +122,14 @@ const char *req_cookie(const http_req *r, const char *key)
 db *req_reader(http_req *r, http_resp *w)
 {
     db *d = store_reader(r->st);
+    if (!d)
+        resp_error(w, 503, "database_unavailable", "database unavailable");
+    return d;
+}
+
+db *req_snapshot(http_req *r, http_resp *w)
+{
+    db *d = store_snapshot(r->st);
     if (!d)
         resp_error(w, 503, "database_unavailable", "database unavailable");
     return d;
@@ -296,6 +308,25 @@ static int is_safe_method(const char *m)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
 }
 
+/* A handler's call as the priority lane runs it: on the lane's thread, with
+ * the request's id for the log lines. */
+static void call_on_lane(void *p)
+{
+    struct conn_req *cr = p;
+    log_set_thread_rid(cr->rid);
+    cr->req.route->handler(&cr->req, &cr->resp);
+    log_set_thread_rid(NULL);
+}
+
+static void run_handler(struct server *srv, struct conn_req *cr)
+{
+    if ((cr->req.route->flags & ROUTE_PRIORITY) && srv->lane) {
+        metrics_priority_lane();
+        lane_run(srv->lane, call_on_lane, cr);
+    } else
+        cr->req.route->handler(&cr->req, &cr->resp);
+}
+
 static void dispatch(struct server *srv, struct conn_req *cr)
 {
     http_req *r = &cr->req;
@@ -372,7 +403,7 @@ static void dispatch(struct server *srv, struct conn_req *cr)
             return;
         }
     }
-    rt->handler(r, w);
+    run_handler(srv, cr);
     if (!w->status)
         resp_error(w, 500, "internal", "handler produced no response");
 }
@@ -643,6 +674,13 @@ int server_start(store *st, const server_config *c, struct server **out, werr *e
         return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
     srv->st = st;
     srv->cfg = *c;
+    /* Started here, before any connection thread exists, so that its threads
+     * keep the process's priority (connection threads lower their own). Two
+     * threads: one per core of the smallest machine we serve a county on. */
+    if (lane_start(HTTP_LANE_THREADS, &srv->lane) != WOK) {
+        free(srv);
+        return werr_set(e, W_EINTERNAL, "out_of_memory", "cannot start the priority lane");
+    }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6)
@@ -656,6 +694,7 @@ int server_start(store *st, const server_config *c, struct server **out, werr *e
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
         MHD_OPTION_END);
     if (!srv->daemon) {
+        lane_stop(srv->lane);
         free(srv);
         return werr_set(e, W_EINTERNAL, "listen_failed",
                         "cannot listen on %s (address in use, or not allowed?)", c->listen);
@@ -675,6 +714,7 @@ void server_stop(struct server *srv)
         usleep(10000);
     atomic_store(&srv->draining, 1);
     MHD_stop_daemon(srv->daemon);
+    lane_stop(srv->lane);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     free(srv);

@@ -81,6 +81,9 @@ void resp_header(http_resp *w, const char *name, const char *value);
 /* A pooled database reader for this request, or NULL after answering 503
  * (release it with store_release(r->st, d)). */
 db *req_reader(http_req *r, http_resp *w);
+/* The same, inside one read transaction (store_snapshot): for read-only
+ * handlers whose several queries must agree with each other. */
+db *req_snapshot(http_req *r, http_resp *w);
 
 /* The audit actor for writes made on behalf of this request. */
 struct audit_actor;

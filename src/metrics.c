@@ -18,6 +18,7 @@ static _Atomic uint64_t hist[MAX_ROUTES + 1][NBUCKETS];
 static _Atomic uint64_t dur_sum_ns[MAX_ROUTES + 1];
 static _Atomic uint64_t dur_count[MAX_ROUTES + 1];
 static _Atomic int open_conns;
+static _Atomic uint64_t lane_requests;
 
 void metrics_request(int route_index, int status, int64_t duration_ns)
 {
@@ -40,6 +41,11 @@ void metrics_request(int route_index, int status, int64_t duration_ns)
 void metrics_connection(int delta)
 {
     atomic_fetch_add(&open_conns, delta);
+}
+
+void metrics_priority_lane(void)
+{
+    atomic_fetch_add(&lane_requests, 1);
 }
 
 unsigned metrics_open_connections(void)
@@ -104,6 +110,12 @@ void metrics_render(wbuf *b, store *st)
     wbuf_printf(b, "# HELP whistle_http_open_connections Open HTTP connections.\n"
                    "# TYPE whistle_http_open_connections gauge\n"
                    "whistle_http_open_connections %u\n", metrics_open_connections());
+    wbuf_printf(b,
+                "# HELP whistle_http_priority_lane_requests_total Requests answered on the "
+                "priority lane (leaders' screens, at the process's own priority).\n"
+                "# TYPE whistle_http_priority_lane_requests_total counter\n"
+                "whistle_http_priority_lane_requests_total %llu\n",
+                (unsigned long long)atomic_load(&lane_requests));
     if (st) {
         store_stats ss;
         store_get_stats(st, &ss);

@@ -14,6 +14,8 @@
 void metrics_request(int route_index, int status, int64_t duration_ns);
 void metrics_connection(int delta);
 unsigned metrics_open_connections(void);
+/* A request answered on the priority lane (lane.h). */
+void metrics_priority_lane(void);
 /* Appends the Prometheus exposition of everything to b. */
 void metrics_render(wbuf *b, store *st);
 

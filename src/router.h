@@ -16,6 +16,7 @@ enum route_flags {
     ROUTE_NO_CSRF = 1 << 2, /* state-changing route usable without a session (login) */
     ROUTE_NO_LOG = 1 << 3,  /* do not log each call (metrics, health) */
     ROUTE_PREFIX = 1 << 4,  /* pattern matches any path that starts with it */
+    ROUTE_PRIORITY = 1 << 5, /* run on the priority lane (lane.h): leaders' screens */
 };
 
 struct route {

@@ -9,6 +9,7 @@
 #include "api.h"
 
 #define J ROUTE_JSON
+#define P ROUTE_PRIORITY
 
 const struct route routes[] = {
     /* operations */
@@ -245,20 +246,22 @@ const struct route routes[] = {
     {"GET", "/open311/v2/tokens/{token}", h_o311_token, PERM_PUBLIC, 0,
      "Open311: request id for a token"},
 
-    /* evaluation: indicators, assessment, monthly report, ledger, analysis */
-    {"GET", "/api/v1/stats/dashboard", h_stats_dashboard, "stats.read", 0,
+    /* evaluation: indicators, assessment, monthly report, ledger, analysis. The
+     * leaders' screens (P) are answered on the priority lane (lane.h); the
+     * full recount (stats/check) is not: it would hold a lane thread for minutes. */
+    {"GET", "/api/v1/stats/dashboard", h_stats_dashboard, "stats.read", P,
      "Dashboard numbers: today, this month, 30-day trend, ranking, categories, hotspots"},
-    {"GET", "/api/v1/stats/indicators", h_stats_indicators, "stats.read", 0,
+    {"GET", "/api/v1/stats/indicators", h_stats_indicators, "stats.read", P,
      "Indicators by department, grid, category, channel and period"},
     {"GET", "/api/v1/stats/check", h_stats_check, "stats.check", 0,
      "Prove the aggregates equal a recomputation from the timeline"},
-    {"GET", "/api/v1/assessment", h_assessment, "stats.read", 0,
+    {"GET", "/api/v1/assessment", h_assessment, "stats.read", P,
      "Monthly assessment scores, rankings and their breakdown"},
     {"GET", "/api/v1/assessment/rules", h_assessment_rules_get, "stats.read", 0,
      "Assessment rules in force for a month, and their versions"},
     {"PUT", "/api/v1/assessment/rules", h_assessment_rules_put, "settings.admin", J,
      "Store a new version of the assessment rules"},
-    {"GET", "/api/v1/reports/monthly", h_report_monthly, "report.read", 0,
+    {"GET", "/api/v1/reports/monthly", h_report_monthly, "report.read", P,
      "Monthly report (月专报) as HTML, CSV, XLSX or JSON"},
     {"GET", "/api/v1/ledger", h_ledger, "ledger.read", 0,
      "Problem ledger (问题台账) of a grid, as JSON, HTML, CSV or XLSX"},

@@ -668,13 +668,30 @@ test('ledger: states, tick-off (销号) of closed problems only, scope, weekly v
   assert.equal(Buffer.from(await x.arrayBuffer()).subarray(0, 2).toString(), 'PK');
 });
 
+// The leaders' screens are answered on the priority lane (lane.h), each one
+// request counted there; an order list is not.
+async function laneCount() {
+  const m = await (await fetch(srv.url + '/metrics')).text();
+  const line = m.split('\n').find((l) => l.startsWith('whistle_http_priority_lane_requests_total '));
+  assert.ok(line, 'metrics name the priority lane');
+  return Number(line.split(' ')[1]);
+}
+
 test('dashboard and joint analysis', async () => {
+  const lane0 = await laneCount();
   const d = await u.leader.get('/api/v1/stats/dashboard');
   assert.equal(d.status, 200, d.text);
+  assert.equal(await laneCount(), lane0 + 1);
+  assert.equal((await u.leader.get('/api/v1/orders?queue=all&limit=5')).status, 200);
+  assert.equal(await laneCount(), lane0 + 1);
   assert.equal(d.body.trend.length, 30);
   for (const k of ['today', 'month', 'ranking', 'categories', 'hotspots']) assert.ok(k in d.body, k);
   const jan = expected(data.rows, 'all', '', 202701);
   assert.equal(d.body.month.overdue_now, jan.overdue_now);
+  // balances of now are the same today as this month (computed once)
+  assert.equal(d.body.today.overdue_now, jan.overdue_now);
+  assert.equal(d.body.today.unsigned_overdue_now, jan.unsigned_overdue_now);
+  assert.ok(jan.overdue_now > 0, "the dataset has orders overdue now");
   assert.equal(d.body.ranking.length, 4);
   const mine = await u.CGJ.get('/api/v1/stats/dashboard');
   assert.equal(mine.status, 200, mine.text);
