@@ -422,8 +422,8 @@ static int put_person(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *
     int64_t hid = 0, gid = 0, id;
     reg_addr ad;
     int rc;
-    if (p->household_id || reg_address_norm(p->street, p->compound, p->building, p->unit,
-                                            p->room, &ad) != 0) {
+    if (p->household_id ||
+        reg_address_norm(p->street, p->compound, p->building, p->unit, p->room, &ad) != 0) {
         if ((rc = hc_flush(d, hc, e)) != WOK)
             return rc;
         return reg_person_put(d, gc, &im->sc, p, what, &id, e);
@@ -466,7 +466,8 @@ static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *hc,
     int64_t id;
     const char **c = r->cells;
     switch (im->ki.k) {
-    case K_PEOPLE: return put_person(d, im, gc, hc, r->p, what, e);
+    case K_PEOPLE:
+        return put_person(d, im, gc, hc, r->p, what, e);
     case K_HOUSEHOLDS:
         return reg_household_put(d, gc, &im->sc, r->p, r->hkind, c[7] && *c[7] ? c[7] : NULL,
                                  c[8] && *c[8] ? c[8] : NULL, what, &id, e);
@@ -518,8 +519,10 @@ static int bulk_end(db *d, struct bulk *b, int rc)
     b->n = 0;
     if (b->fts_trigger) {
         if (rc == WOK &&
-            (db_exec(d, "INSERT INTO households_fts (rowid, address) SELECT id, address FROM "
-                        "households WHERE id > ?", "I", b->fts_from) != WOK ||
+            (db_exec(d,
+                     "INSERT INTO households_fts (rowid, address) SELECT id, address FROM "
+                     "households WHERE id > ?",
+                     "I", b->fts_from) != WOK ||
              db_exec(d, b->fts_trigger, "") != WOK))
             rc = W_EINTERNAL;
         free(b->fts_trigger);
@@ -560,8 +563,10 @@ static int bulk_begin(db *d, struct bulk *b)
     if (rc != WOK)
         return rc;
     char *trigger = NULL;
-    s = db_query(d, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
-                    "'households_fts_ai'", "");
+    s = db_query(d,
+                 "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
+                 "'households_fts_ai'",
+                 "");
     if (!s)
         return W_EINTERNAL;
     if (db_step(s) == DB_ROW && db_col_text(s, 0) && !(trigger = strdup(db_col_text(s, 0))))
@@ -670,7 +675,7 @@ struct feed {
     struct idset ids;     /* people: ID hashes seen */
     struct errlist errs;  /* owned until feed_stop hands it over */
     size_t nrows;
-    int failed;           /* out of memory, no key: fail is why */
+    int failed; /* out of memory, no key: fail is why */
     werr fail;
     /* the ring; below, shared by both threads under mu */
     struct chunk *ring[NCHUNKS];
@@ -932,19 +937,19 @@ static int import_tx(db *d, void *arg)
         rc = werr_set(im->e, frc, fail.code[0] ? fail.code : "internal", "%s", fail.message);
     rc = bulk_end(d, &bulk, rc);
     if (rc != WOK)
-        return im->e->rc ? im->e->rc
-                         : werr_set(im->e, W_EINTERNAL, "database_error",
-                                    "cannot rebuild the indexes");
+        return im->e->rc
+                   ? im->e->rc
+                   : werr_set(im->e, W_EINTERNAL, "database_error", "cannot rebuild the indexes");
     if (im->checks.n || im->writes.n || im->dry_run)
         return W_ECONFLICT; /* roll back: nothing of this import is kept */
     if (im->ki.k != K_STAFF && reg_recount_grids(d) != WOK)
         return werr_set(im->e, W_EINTERNAL, "database_error", "cannot recount grids");
     char action[64];
     snprintf(action, sizeof action, "import.%s", im->kind);
-    json_t *detail = json_pack("{s:I, s:I, s:I, s:I, s:s?, s:s}", "rows", (json_int_t)im->nrows,
-                               "created", (json_int_t)im->created, "updated",
-                               (json_int_t)im->updated, "unchanged", (json_int_t)im->unchanged,
-                               "source", im->source, "encoding", im->encoding);
+    json_t *detail =
+        json_pack("{s:I, s:I, s:I, s:I, s:s?, s:s}", "rows", (json_int_t)im->nrows, "created",
+                  (json_int_t)im->created, "updated", (json_int_t)im->updated, "unchanged",
+                  (json_int_t)im->unchanged, "source", im->source, "encoding", im->encoding);
     rc = audit_record(d, im->a, action, "import", im->kind, detail);
     json_decref(detail);
     if (rc != WOK)
@@ -1060,13 +1065,13 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
             rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
     }
     if (rc == WOK)
-        *report = json_pack(
-            "{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "kind", kind,
-            "encoding", im.encoding, "dry_run", dry_run, "committed", im.committed, "rows",
-            (json_int_t)im.nrows, "created", (json_int_t)im.created, "updated",
-            (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged, "columns", columns,
-            "ignored_columns", ignored, "error_count",
-            (json_int_t)(im.checks.n + im.writes.n), "errors", errors);
+        *report =
+            json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "kind", kind,
+                      "encoding", im.encoding, "dry_run", dry_run, "committed", im.committed,
+                      "rows", (json_int_t)im.nrows, "created", (json_int_t)im.created, "updated",
+                      (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged, "columns",
+                      columns, "ignored_columns", ignored, "error_count",
+                      (json_int_t)(im.checks.n + im.writes.n), "errors", errors);
     else {
         json_decref(columns);
         json_decref(ignored);

@@ -255,17 +255,17 @@ int reg_address_norm(const char *street, const char *compound, const char *build
         return -1;
     }
     size_t k = 0;
-    const char *key[] = {out->street, "|", out->compound, "|", out->building, "|", out->unit, "|",
-                         out->room};
+    const char *key[] = {out->street, "|",       out->compound, "|",      out->building,
+                         "|",         out->unit, "|",           out->room};
     for (size_t i = 0; i < sizeof key / sizeof key[0]; i++)
         append_cut(out->addr_key, sizeof out->addr_key, &k, key[i]);
     int numeric_b = out->building[0] && strspn(out->building, "0123456789") == strlen(out->building);
     int numeric_u = out->unit[0] && strspn(out->unit, "0123456789") == strlen(out->unit);
     int numeric_r = out->room[0] && strspn(out->room, "0123456789") == strlen(out->room);
-    const char *disp[] = {out->street, out->compound, out->building,
-                          out->building[0] && numeric_b ? "栋" : "", out->unit,
-                          out->unit[0] && numeric_u ? "单元" : "", out->room,
-                          out->room[0] && numeric_r ? "室" : ""};
+    const char *disp[] = {out->street,   out->compound,
+                          out->building, out->building[0] && numeric_b ? "栋" : "",
+                          out->unit,     out->unit[0] && numeric_u ? "单元" : "",
+                          out->room,     out->room[0] && numeric_r ? "室" : ""};
     k = 0;
     out->address[0] = '\0';
     for (size_t i = 0; i < sizeof disp / sizeof disp[0]; i++)
@@ -786,11 +786,14 @@ int reg_person_put_in(db *d, const reg_scope *sc, const reg_person *p, int64_t h
                      "relation, ethnicity, political, hukou_address, workplace, tags, status, "
                      "note, created_at, updated_at) VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, "
                      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO NOTHING",
-                     "IIttt" "bbt" "bbt" "ttttttttttt", hid, gid, p->name, nz(p->gender),
-                     nz(p->birth_date), p->id_enc, p->id_len, p->id_hash, VAULT_HASH_BYTES,
-                     p->id_mask, pe, p->phone_len, phh, VAULT_HASH_BYTES, pm, p->residence,
-                     p->relation, p->ethnicity, p->political, p->hukou_address, p->workplace,
-                     p->tags, p->status, p->note, when, when);
+                     "IIttt"
+                     "bbt"
+                     "bbt"
+                     "ttttttttttt",
+                     hid, gid, p->name, nz(p->gender), nz(p->birth_date), p->id_enc, p->id_len,
+                     p->id_hash, VAULT_HASH_BYTES, p->id_mask, pe, p->phone_len, phh,
+                     VAULT_HASH_BYTES, pm, p->residence, p->relation, p->ethnicity, p->political,
+                     p->hukou_address, p->workplace, p->tags, p->status, p->note, when, when);
         if (rc != WOK)
             return werr_set(e, W_EINTERNAL, "database_error", "cannot save person");
         if (db_changes(d) == 1) {
