@@ -193,7 +193,9 @@ struct row {
     int line;
     const char **cells;
     reg_person *p;
-    const char *hkind; /* households: kind code */
+    const char *hkind;    /* households: kind code */
+    const char *addr_key; /* people: the normalised address (in the chunk), or NULL */
+    uint64_t addr_h;      /* its hash64 */
 };
 
 /* Refused rows and their messages, in the order they were found. */
@@ -271,6 +273,15 @@ static int load_row(const struct imp *im, csv_reader *r, arena *ar, struct row *
     return WOK;
 }
 
+/* FNV-1a of s. */
+static uint64_t hash64(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
 /* Validates and seals one row (no database). */
 static int prepare_row(const struct imp *im, struct row *r, arena *ar, werr *e)
 {
@@ -286,7 +297,16 @@ static int prepare_row(const struct imp *im, struct row *r, arena *ar, werr *e)
         r->p = arena_alloc(ar, sizeof *r->p);
         if (!r->p)
             return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-        return reg_person_prepare(&in, r->p, e);
+        int rc = reg_person_prepare(&in, r->p, e);
+        reg_addr ad;
+        if (rc != WOK ||
+            reg_address_norm(in.street, in.compound, in.building, in.unit, in.room, &ad) != 0)
+            return rc;
+        /* the writer's key for its memo of households, made here (off the writer) */
+        if (!(r->addr_key = arena_strdup(ar, ad.addr_key)))
+            return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+        r->addr_h = hash64(ad.addr_key);
+        return WOK;
     }
     case K_HOUSEHOLDS: {
         reg_addr ad;
@@ -350,16 +370,9 @@ struct hcache {
     struct hc_entry *e;      /* HC_SLOTS entries, owned */
     struct hc_entry **moved; /* HC_SLOTS / 2 (at most n), owned: entries with moved_at */
     size_t n, nmoved;
-    arena keys; /* owns the keys */
+    arena keys;            /* owns the keys */
+    int64_t people_before; /* bulk: the largest people.id before the import, else -1 */
 };
-
-static uint64_t hash64(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 /* The entry of key, or the free slot where it would go. */
 static struct hc_entry *hc_slot(struct hcache *c, const char *key, uint64_t h)
@@ -371,21 +384,39 @@ static struct hc_entry *hc_slot(struct hcache *c, const char *key, uint64_t h)
     }
 }
 
-/* Writes the deferred moves. */
-static int hc_flush(db *d, struct hcache *c, werr *e)
+/* Writes the deferred moves. The last flush of a bulk import with many
+ * moves rewrites the people added by the import in one pass in id order
+ * (table order) rather than household by household (random pages, each
+ * page rewritten once per household on it): every person added by the
+ * import has its household's grid at the end (it was inserted with the
+ * household's grid then, and each move since is either deferred and
+ * written here or was written for all the household's people), so setting
+ * it from the household changes exactly the rows the moves would. */
+static int hc_flush(db *d, struct hcache *c, int last, werr *e)
 {
+    int one_pass = last && c->people_before >= 0 && c->nmoved >= 256;
     for (size_t i = 0; i < c->nmoved; i++) {
         struct hc_entry *x = c->moved[i];
         char when[32];
         clock_format(x->moved_at, when);
         if (db_exec(d, "UPDATE households SET grid_id = ?, updated_at = ? WHERE id = ?", "ItI",
                     x->grid, when, x->id) != WOK ||
-            db_exec(d, "UPDATE people SET grid_id = ? WHERE household_id = ?", "II", x->grid,
-                    x->id) != WOK)
+            (one_pass
+                 ? db_exec(d, "UPDATE people SET grid_id = ? WHERE household_id = ? AND id <= ?",
+                           "III", x->grid, x->id, c->people_before)
+                 : db_exec(d, "UPDATE people SET grid_id = ? WHERE household_id = ?", "II", x->grid,
+                           x->id)) != WOK)
             return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
         x->moved_at = 0;
     }
     c->nmoved = 0;
+    if (one_pass &&
+        db_exec(d,
+                "UPDATE people SET grid_id = (SELECT h.grid_id FROM households h WHERE h.id = "
+                "people.household_id) WHERE id > ? AND coalesce(grid_id, 0) <> coalesce((SELECT "
+                "h.grid_id FROM households h WHERE h.id = people.household_id), 0)",
+                "I", c->people_before) != WOK)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
     return WOK;
 }
 
@@ -395,7 +426,7 @@ static int hc_put(db *d, struct hcache *c, const char *key, uint64_t h, int64_t 
                   werr *e)
 {
     if (c->n >= HC_SLOTS / 2) {
-        int rc = hc_flush(d, c, e);
+        int rc = hc_flush(d, c, 0, e);
         if (rc != WOK)
             return rc;
         memset(c->e, 0, sizeof *c->e * HC_SLOTS);
@@ -417,19 +448,18 @@ static int hc_put(db *d, struct hcache *c, const char *key, uint64_t h, int64_t 
  * seen, else as reg_person_put finds or creates it; then the person, trying
  * an insert first. Same outcome, messages and checks as reg_person_put. */
 static int put_person(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *hc,
-                      const reg_person *p, int *what, werr *e)
+                      const struct row *r, int *what, werr *e)
 {
+    const reg_person *p = r->p;
     int64_t hid = 0, gid = 0, id;
-    reg_addr ad;
     int rc;
-    if (p->household_id ||
-        reg_address_norm(p->street, p->compound, p->building, p->unit, p->room, &ad) != 0) {
-        if ((rc = hc_flush(d, hc, e)) != WOK)
+    if (p->household_id || !r->addr_key) {
+        if ((rc = hc_flush(d, hc, 0, e)) != WOK)
             return rc;
         return reg_person_put(d, gc, &im->sc, p, what, &id, e);
     }
-    uint64_t h = hash64(ad.addr_key);
-    struct hc_entry *x = hc_slot(hc, ad.addr_key, h);
+    uint64_t h = r->addr_h;
+    struct hc_entry *x = hc_slot(hc, r->addr_key, h);
     if (x->key) {
         hid = x->id;
         gid = x->grid;
@@ -448,14 +478,14 @@ static int put_person(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *
         }
     } else {
         if ((rc = reg_household_of(d, gc, &im->sc, p, &hid, &gid, e)) != WOK ||
-            (rc = hc_put(d, hc, ad.addr_key, h, hid, gid, e)) != WOK)
+            (rc = hc_put(d, hc, r->addr_key, h, hid, gid, e)) != WOK)
             return rc;
     }
     if ((rc = reg_person_put_in(d, &im->sc, p, hid, gid, 1, what, &id, e)) != WOK || *what)
         return rc;
     /* the ID number is registered: that person is read, after the deferred
      * moves are written (one of them may be that person's household) */
-    if ((rc = hc_flush(d, hc, e)) != WOK)
+    if ((rc = hc_flush(d, hc, 0, e)) != WOK)
         return rc;
     return reg_person_put_in(d, &im->sc, p, hid, gid, 0, what, &id, e);
 }
@@ -467,7 +497,7 @@ static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *hc,
     const char **c = r->cells;
     switch (im->ki.k) {
     case K_PEOPLE:
-        return put_person(d, im, gc, hc, r->p, what, e);
+        return put_person(d, im, gc, hc, r, what, e);
     case K_HOUSEHOLDS:
         return reg_household_put(d, gc, &im->sc, r->p, r->hkind, c[7] && *c[7] ? c[7] : NULL,
                                  c[8] && *c[8] ? c[8] : NULL, what, &id, e);
@@ -860,6 +890,16 @@ static int feed_stop(struct feed *f, struct imp *im, werr *fail)
 
 /* ---- the transaction ---------------------------------------------------------------- */
 
+static int people_max_id(db *d, int64_t *out)
+{
+    db_stmt *s = db_query(d, "SELECT coalesce(max(id), 0) FROM people", "");
+    int rc = s && db_step(s) == DB_ROW ? WOK : W_EINTERNAL;
+    if (rc == WOK)
+        *out = db_col_int64(s, 0);
+    db_done(s);
+    return rc;
+}
+
 /* Line ends left in r's input: the records, give or take quoted line breaks. */
 static size_t lines_after(const csv_reader *r)
 {
@@ -902,7 +942,9 @@ static int import_tx(db *d, void *arg)
      * no trigger has run into households_fts yet): indexes rebuilt at the end */
     struct bulk bulk = {0};
     int rc = WOK, stop = 0;
-    if (bulk_kind && lines_after(&im->start) >= BULK_ROWS && bulk_begin(d, &bulk) != WOK)
+    hc.people_before = -1;
+    if (bulk_kind && lines_after(&im->start) >= BULK_ROWS &&
+        (bulk_begin(d, &bulk) != WOK || (hc.e && people_max_id(d, &hc.people_before) != WOK)))
         rc = werr_set(im->e, W_EINTERNAL, "database_error", "cannot prepare the bulk import");
     struct chunk *c;
     /* after an internal error the rest is still read, for the report */
@@ -927,7 +969,7 @@ static int import_tx(db *d, void *arg)
     }
     werr fail = {0};
     int frc = feed_stop(f, im, &fail);
-    if (rc == WOK && hc.e && hc_flush(d, &hc, &fail) != WOK)
+    if (rc == WOK && hc.e && hc_flush(d, &hc, 1, &fail) != WOK)
         rc = werr_set(im->e, fail.rc, fail.code, "%s", fail.message);
     reg_grid_cache_free(gc);
     free(hc.e);
