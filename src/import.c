@@ -1,6 +1,8 @@
 #include "import.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +217,9 @@ struct imp {
     const int *map;
     int nheader;
     int dry_run;
+    size_t lines;       /* line ends after the header (bulk or not) */
+    const char *mapped; /* the file mapping the records are read from, or NULL */
+    size_t mapped_len;
     const char *kind, *source, *encoding;
     /* outputs of import_tx (reset when it runs again) */
     size_t nrows;          /* records after the header */
@@ -384,6 +389,17 @@ static struct hc_entry *hc_slot(struct hcache *c, const char *key, uint64_t h)
     }
 }
 
+/* The largest people.id (0 for none). */
+static int people_max_id(db *d, int64_t *out)
+{
+    db_stmt *s = db_query(d, "SELECT coalesce(max(id), 0) FROM people", "");
+    int rc = s && db_step(s) == DB_ROW ? WOK : W_EINTERNAL;
+    if (rc == WOK)
+        *out = db_col_int64(s, 0);
+    db_done(s);
+    return rc;
+}
+
 /* Writes the deferred moves. The last flush of a bulk import with many
  * moves rewrites the people added by the import in one pass in id order
  * (table order) rather than household by household (random pages, each
@@ -410,13 +426,19 @@ static int hc_flush(db *d, struct hcache *c, int last, werr *e)
         x->moved_at = 0;
     }
     c->nmoved = 0;
-    if (one_pass &&
-        db_exec(d,
-                "UPDATE people SET grid_id = (SELECT h.grid_id FROM households h WHERE h.id = "
-                "people.household_id) WHERE id > ? AND coalesce(grid_id, 0) <> coalesce((SELECT "
-                "h.grid_id FROM households h WHERE h.id = people.household_id), 0)",
-                "I", c->people_before) != WOK)
+    int64_t last_id = 0;
+    if (one_pass && people_max_id(d, &last_id) != WOK)
         return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
+    /* in slices: the statement journal (in memory) of one UPDATE of a
+     * million rows would hold a copy of every page it changes */
+    for (int64_t from = c->people_before; one_pass && from < last_id; from += 16384)
+        if (db_exec(d,
+                    "UPDATE people SET grid_id = (SELECT h.grid_id FROM households h WHERE h.id = "
+                    "people.household_id) WHERE id > ? AND id <= ? AND coalesce(grid_id, 0) <> "
+                    "coalesce((SELECT h.grid_id FROM households h WHERE h.id = "
+                    "people.household_id), 0)",
+                    "II", from, from + 16384) != WOK)
+            return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
     return WOK;
 }
 
@@ -705,7 +727,8 @@ struct feed {
     struct idset ids;     /* people: ID hashes seen */
     struct errlist errs;  /* owned until feed_stop hands it over */
     size_t nrows;
-    int failed; /* out of memory, no key: fail is why */
+    size_t dropped; /* bytes of im->mapped given back to the kernel */
+    int failed;     /* out of memory, no key: fail is why */
     werr fail;
     /* the ring; below, shared by both threads under mu */
     struct chunk *ring[NCHUNKS];
@@ -715,6 +738,22 @@ struct feed {
     int done, stop, threaded;
     pthread_t th;
 };
+
+/* Gives the pages of a file mapping that the reader has passed back to the
+ * kernel (they are read from the file again if this import runs again):
+ * the file does not stay resident as a whole. */
+static void drop_read(struct feed *f)
+{
+    const char *base = f->im->mapped;
+    if (!base || f->rd.p < base || f->rd.p > base + f->im->mapped_len)
+        return; /* not a mapping, or the records were converted (another encoding) */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t upto = (size_t)(f->rd.p - base) / page * page;
+    if (upto >= f->dropped + (4u << 20)) {
+        madvise((char *)base + f->dropped, upto - f->dropped, MADV_DONTNEED);
+        f->dropped = upto;
+    }
+}
 
 /* Reads up to CHUNK_ROWS records into c (reader side). Returns 1 when more
  * may follow, 0 at the end of the input or after a malformed record or a
@@ -766,6 +805,7 @@ static int feed_fill(struct feed *f, struct chunk *c)
         }
         c->n++;
     }
+    drop_read(f);
     return 1;
 }
 
@@ -890,16 +930,6 @@ static int feed_stop(struct feed *f, struct imp *im, werr *fail)
 
 /* ---- the transaction ---------------------------------------------------------------- */
 
-static int people_max_id(db *d, int64_t *out)
-{
-    db_stmt *s = db_query(d, "SELECT coalesce(max(id), 0) FROM people", "");
-    int rc = s && db_step(s) == DB_ROW ? WOK : W_EINTERNAL;
-    if (rc == WOK)
-        *out = db_col_int64(s, 0);
-    db_done(s);
-    return rc;
-}
-
 /* Line ends left in r's input: the records, give or take quoted line breaks. */
 static size_t lines_after(const csv_reader *r)
 {
@@ -943,7 +973,7 @@ static int import_tx(db *d, void *arg)
     struct bulk bulk = {0};
     int rc = WOK, stop = 0;
     hc.people_before = -1;
-    if (bulk_kind && lines_after(&im->start) >= BULK_ROWS &&
+    if (bulk_kind && im->lines >= BULK_ROWS &&
         (bulk_begin(d, &bulk) != WOK || (hc.e && people_max_id(d, &hc.people_before) != WOK)))
         rc = werr_set(im->e, W_EINTERNAL, "database_error", "cannot prepare the bulk import");
     struct chunk *c;
@@ -1000,9 +1030,9 @@ static int import_tx(db *d, void *arg)
     return WOK;
 }
 
-int import_registry(store *st, const audit_actor *a, const principal *who, const char *kind,
-                    const char *data, size_t len, int dry_run, const char *source,
-                    json_t **report, werr *e)
+static int import_run(store *st, const audit_actor *a, const principal *who, const char *kind,
+                      const char *data, size_t len, int mapped, int dry_run, const char *source,
+                      json_t **report, werr *e)
 {
     struct imp im;
     memset(&im, 0, sizeof im);
@@ -1080,6 +1110,13 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
     im.map = map;
     im.nheader = nheader;
     im.start = *r; /* the reader just after the header */
+    im.lines = lines_after(r);
+    if (mapped) {
+        /* the checks above read the whole file: let it go until it is read */
+        im.mapped = data;
+        im.mapped_len = len;
+        madvise((void *)data, len, MADV_DONTNEED);
+    }
     im.writes.a = json_array();
     if (rc == WOK && !im.writes.a)
         rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
@@ -1123,6 +1160,20 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
     csv_close(r);
     free(r);
     return rc;
+}
+
+int import_registry(store *st, const audit_actor *a, const principal *who, const char *kind,
+                    const char *data, size_t len, int dry_run, const char *source, json_t **report,
+                    werr *e)
+{
+    return import_run(st, a, who, kind, data, len, 0, dry_run, source, report, e);
+}
+
+int import_registry_mapped(store *st, const audit_actor *a, const principal *who, const char *kind,
+                           const char *map, size_t len, int dry_run, const char *source,
+                           json_t **report, werr *e)
+{
+    return import_run(st, a, who, kind, map, len, 1, dry_run, source, report, e);
 }
 
 /* ---- export ------------------------------------------------------------------------ */
