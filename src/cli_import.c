@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "cli.h"
@@ -87,6 +91,28 @@ static char *read_all(const char *path, size_t *len)
     return buf;
 }
 
+/* A regular, non-empty file mapped read-only (*len bytes; munmap it), or
+ * NULL (then read it with read_all). */
+static char *map_file(const char *path, size_t *len)
+{
+    if (!strcmp(path, "-"))
+        return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    char *p = NULL;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+            p = NULL;
+        else
+            *len = (size_t)sb.st_size;
+    }
+    close(fd);
+    return p;
+}
+
 static int kind_usage(const char *cmd, int argc)
 {
     if (argc < 1) {
@@ -128,8 +154,9 @@ int cmd_import(int argc, char **argv)
     if (npos != 1)
         cli_usage_error("import", usage, "name the FILE to import (- for standard input)");
     size_t len = 0;
-    char *data = read_all(pos[0], &len);
-    if (!data) {
+    char *map = map_file(pos[0], &len);
+    char *data = map ? NULL : read_all(pos[0], &len);
+    if (!map && !data) {
         fprintf(stderr, "whistle import: cannot read %s: %s\n", pos[0], strerror(errno));
         return 1;
     }
@@ -140,7 +167,10 @@ int cmd_import(int argc, char **argv)
     werr e = {0};
     json_t *report = NULL;
     int dry = cli_get(flags, "dry-run") != NULL;
-    int rc = import_registry(st, &a, NULL, k->name, data, len, dry, pos[0], &report, &e);
+    int rc = map ? import_registry_mapped(st, &a, NULL, k->name, map, len, dry, pos[0], &report, &e)
+                 : import_registry(st, &a, NULL, k->name, data, len, dry, pos[0], &report, &e);
+    if (map)
+        munmap(map, len);
     free(data);
     store_close(st);
     if (rc != WOK) {

@@ -1,5 +1,9 @@
 #include "import.h"
 
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,9 @@
 
 /* ---- an arena for the strings of one import ------------------------------- */
 
+/* Blocks are kept in allocation order and reused after arena_reset, so a
+ * chunk of rows refilled a thousand times does not return its memory to
+ * the system (and fault it in again) each time. */
 struct arena_block {
     struct arena_block *next;
     size_t used, cap;
@@ -20,24 +27,36 @@ struct arena_block {
 };
 
 typedef struct arena {
-    struct arena_block *head;
+    struct arena_block *first, *cur;
 } arena;
 
+#define ARENA_BLOCK (1u << 20)
+
+/* n bytes owned by a (freed by arena_free), or NULL out of memory. */
 static void *arena_alloc(arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
-    if (!a->head || a->head->used + n > a->head->cap) {
-        size_t cap = n > (1u << 20) ? n : (1u << 20);
+    while (a->cur && a->cur->used + n > a->cur->cap && a->cur->next) {
+        a->cur = a->cur->next;
+        a->cur->used = 0;
+    }
+    if (!a->cur || a->cur->used + n > a->cur->cap) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
         struct arena_block *b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
-        b->next = a->head;
         b->used = 0;
         b->cap = cap;
-        a->head = b;
+        /* after the current block: the blocks behind it stay for reuse */
+        b->next = a->cur ? a->cur->next : NULL;
+        if (a->cur)
+            a->cur->next = b;
+        else
+            a->first = b;
+        a->cur = b;
     }
-    void *p = a->head->data + a->head->used;
-    a->head->used += n;
+    void *p = a->cur->data + a->cur->used;
+    a->cur->used += n;
     return p;
 }
 
@@ -50,13 +69,22 @@ static char *arena_strdup(arena *a, const char *s)
     return p;
 }
 
+/* Forgets every allocation, keeping the blocks. */
+static void arena_reset(arena *a)
+{
+    a->cur = a->first;
+    if (a->cur)
+        a->cur->used = 0;
+}
+
 static void arena_free(arena *a)
 {
-    while (a->head) {
-        struct arena_block *n = a->head->next;
-        free(a->head);
-        a->head = n;
+    while (a->first) {
+        struct arena_block *n = a->first->next;
+        free(a->first);
+        a->first = n;
     }
+    a->cur = NULL;
 }
 
 /* ---- kinds ------------------------------------------------------------------ */
@@ -165,10 +193,17 @@ static int match_header(const reg_col *cols, const char *raw)
 
 struct row {
     int line;
-    int bad;
     const char **cells;
     reg_person *p;
-    const char *hkind; /* households: kind code */
+    const char *hkind;    /* households: kind code */
+    const char *addr_key; /* people: the normalised address (in the chunk), or NULL */
+    uint64_t addr_h;      /* its hash64 */
+};
+
+/* Refused rows and their messages, in the order they were found. */
+struct errlist {
+    json_t *a; /* owned; at most IMPORT_MAX_ERRORS entries */
+    int64_t n; /* all of them */
 };
 
 struct imp {
@@ -177,29 +212,32 @@ struct imp {
     reg_scope sc;
     struct kind_info ki;
     int ncols;
-    size_t nrows;          /* records after the header */
-    unsigned char *bad;    /* bit per record: refused in the first pass */
-    size_t nbad;
-    /* where the records start, to read them again inside the transaction */
+    /* the records after the header, read (once) inside the transaction */
     csv_reader start;
     const int *map;
     int nheader;
     int dry_run;
+    size_t lines;       /* line ends after the header (bulk or not) */
+    const char *mapped; /* the file mapping the records are read from, or NULL */
+    size_t mapped_len;
     const char *kind, *source, *encoding;
-    json_t *errors;
-    int64_t error_count, created, updated, unchanged;
+    /* outputs of import_tx (reset when it runs again) */
+    size_t nrows;          /* records after the header */
+    struct errlist checks; /* refused by the reader (validation, same ID twice, malformed) */
+    struct errlist writes; /* refused by the database (grid, scope, conflicts) */
+    int64_t created, updated, unchanged;
     int committed;
     werr *e;
 };
 
-static void add_error(struct imp *im, int line, const char *msg)
+static void add_error(struct errlist *l, int line, const char *msg)
 {
-    im->error_count++;
-    if (json_array_size(im->errors) < IMPORT_MAX_ERRORS) {
+    l->n++;
+    if (json_array_size(l->a) < IMPORT_MAX_ERRORS) {
         json_t *x = json_pack("{s:i, s:s}", "line", line, "message", msg);
         if (!x) /* a message cut inside a UTF-8 sequence */
             x = json_pack("{s:i, s:s}", "line", line, "message", "invalid value");
-        json_array_append_new(im->errors, x);
+        json_array_append_new(l->a, x);
     }
 }
 
@@ -217,8 +255,6 @@ static const char *household_kind(const char *s)
             return map[i][0];
     return "";
 }
-
-static int is_bad(const struct imp *im, size_t i) { return im->bad[i / 8] >> (i % 8) & 1; }
 
 /* The current record of r as a row (cells in ar, by column). */
 static int load_row(const struct imp *im, csv_reader *r, arena *ar, struct row *row)
@@ -242,8 +278,17 @@ static int load_row(const struct imp *im, csv_reader *r, arena *ar, struct row *
     return WOK;
 }
 
-/* First pass, outside the transaction: validate and seal one row. */
-static int prepare_row(struct imp *im, struct row *r, arena *ar, werr *e)
+/* FNV-1a of s. */
+static uint64_t hash64(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Validates and seals one row (no database). */
+static int prepare_row(const struct imp *im, struct row *r, arena *ar, werr *e)
 {
     const char **c = r->cells;
     switch (im->ki.k) {
@@ -257,7 +302,16 @@ static int prepare_row(struct imp *im, struct row *r, arena *ar, werr *e)
         r->p = arena_alloc(ar, sizeof *r->p);
         if (!r->p)
             return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-        return reg_person_prepare(&in, r->p, e);
+        int rc = reg_person_prepare(&in, r->p, e);
+        reg_addr ad;
+        if (rc != WOK ||
+            reg_address_norm(in.street, in.compound, in.building, in.unit, in.room, &ad) != 0)
+            return rc;
+        /* the writer's key for its memo of households, made here (off the writer) */
+        if (!(r->addr_key = arena_strdup(ar, ad.addr_key)))
+            return werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+        r->addr_h = hash64(ad.addr_key);
+        return WOK;
     }
     case K_HOUSEHOLDS: {
         reg_addr ad;
@@ -289,12 +343,183 @@ static int prepare_row(struct imp *im, struct row *r, arena *ar, werr *e)
     }
 }
 
-static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct row *r, int *what, werr *e)
+/* ---- households of people: a memo of addresses ------------------------------
+ *
+ * People of one flat usually come together (three lines for one address):
+ * the writer remembers the household (id and grid) of the addresses it has
+ * seen, so that only the first person of an address looks the household up
+ * or creates it. It is a cache, not the truth: it is emptied when half
+ * full and a miss takes the full path (reg_household_of). An entry cannot
+ * go stale inside the transaction: a household's address never changes
+ * during an import, and its grid changes only through this writer.
+ *
+ * Moves are deferred. A person whose grid differs from the household's
+ * moves the household and all its people to that grid (reg_household_put);
+ * a file that lists an address again under another grid would rewrite the
+ * household's people at every such line. Instead the entry takes the new
+ * grid and is marked moved; the moved households are written (household
+ * and people, as reg_household_put writes them, with the time of the last
+ * move) when the memo is emptied, before anything reads a person that
+ * already existed (hc_flush), and at the end. Until then the only reader
+ * of those rows is this memo, so the outcome is the same row for row. */
+#define HC_SLOTS (1u << 16)
+
+struct hc_entry {
+    uint64_t h;
+    const char *key; /* in hc->keys; NULL for a free slot */
+    int64_t id, grid;
+    int64_t moved_at; /* the last deferred move (clock_now), 0 for none */
+};
+
+struct hcache {
+    struct hc_entry *e;      /* HC_SLOTS entries, owned */
+    struct hc_entry **moved; /* HC_SLOTS / 2 (at most n), owned: entries with moved_at */
+    size_t n, nmoved;
+    arena keys;            /* owns the keys */
+    int64_t people_before; /* bulk: the largest people.id before the import, else -1 */
+};
+
+/* The entry of key, or the free slot where it would go. */
+static struct hc_entry *hc_slot(struct hcache *c, const char *key, uint64_t h)
+{
+    for (size_t i = h & (HC_SLOTS - 1);; i = (i + 1) & (HC_SLOTS - 1)) {
+        struct hc_entry *x = &c->e[i];
+        if (!x->key || (x->h == h && !strcmp(x->key, key)))
+            return x;
+    }
+}
+
+/* The largest people.id (0 for none). */
+static int people_max_id(db *d, int64_t *out)
+{
+    db_stmt *s = db_query(d, "SELECT coalesce(max(id), 0) FROM people", "");
+    int rc = s && db_step(s) == DB_ROW ? WOK : W_EINTERNAL;
+    if (rc == WOK)
+        *out = db_col_int64(s, 0);
+    db_done(s);
+    return rc;
+}
+
+/* Writes the deferred moves. The last flush of a bulk import with many
+ * moves rewrites the people added by the import in one pass in id order
+ * (table order) rather than household by household (random pages, each
+ * page rewritten once per household on it): every person added by the
+ * import has its household's grid at the end (it was inserted with the
+ * household's grid then, and each move since is either deferred and
+ * written here or was written for all the household's people), so setting
+ * it from the household changes exactly the rows the moves would. */
+static int hc_flush(db *d, struct hcache *c, int last, werr *e)
+{
+    int one_pass = last && c->people_before >= 0 && c->nmoved >= 256;
+    for (size_t i = 0; i < c->nmoved; i++) {
+        struct hc_entry *x = c->moved[i];
+        char when[32];
+        clock_format(x->moved_at, when);
+        if (db_exec(d, "UPDATE households SET grid_id = ?, updated_at = ? WHERE id = ?", "ItI",
+                    x->grid, when, x->id) != WOK ||
+            (one_pass
+                 ? db_exec(d, "UPDATE people SET grid_id = ? WHERE household_id = ? AND id <= ?",
+                           "III", x->grid, x->id, c->people_before)
+                 : db_exec(d, "UPDATE people SET grid_id = ? WHERE household_id = ?", "II", x->grid,
+                           x->id)) != WOK)
+            return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
+        x->moved_at = 0;
+    }
+    c->nmoved = 0;
+    int64_t last_id = 0;
+    if (one_pass && people_max_id(d, &last_id) != WOK)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
+    /* in slices: the statement journal (in memory) of one UPDATE of a
+     * million rows would hold a copy of every page it changes */
+    for (int64_t from = c->people_before; one_pass && from < last_id; from += 16384)
+        if (db_exec(d,
+                    "UPDATE people SET grid_id = (SELECT h.grid_id FROM households h WHERE h.id = "
+                    "people.household_id) WHERE id > ? AND id <= ? AND coalesce(grid_id, 0) <> "
+                    "coalesce((SELECT h.grid_id FROM households h WHERE h.id = "
+                    "people.household_id), 0)",
+                    "II", from, from + 16384) != WOK)
+            return werr_set(e, W_EINTERNAL, "database_error", "cannot move household");
+    return WOK;
+}
+
+/* Remembers key → (id, grid); empties the memo first when half full.
+ * Out of memory it remembers nothing (the memo is only a shortcut). */
+static int hc_put(db *d, struct hcache *c, const char *key, uint64_t h, int64_t id, int64_t grid,
+                  werr *e)
+{
+    if (c->n >= HC_SLOTS / 2) {
+        int rc = hc_flush(d, c, 0, e);
+        if (rc != WOK)
+            return rc;
+        memset(c->e, 0, sizeof *c->e * HC_SLOTS);
+        arena_reset(&c->keys);
+        c->n = 0;
+    }
+    struct hc_entry *x = hc_slot(c, key, h);
+    if (!(x->key = arena_strdup(&c->keys, key)))
+        return WOK;
+    x->h = h;
+    x->id = id;
+    x->grid = grid;
+    x->moved_at = 0;
+    c->n++;
+    return WOK;
+}
+
+/* One person of an import: the household from the memo when its address was
+ * seen, else as reg_person_put finds or creates it; then the person, trying
+ * an insert first. Same outcome, messages and checks as reg_person_put. */
+static int put_person(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *hc,
+                      const struct row *r, int *what, werr *e)
+{
+    const reg_person *p = r->p;
+    int64_t hid = 0, gid = 0, id;
+    int rc;
+    if (p->household_id || !r->addr_key) {
+        if ((rc = hc_flush(d, hc, 0, e)) != WOK)
+            return rc;
+        return reg_person_put(d, gc, &im->sc, p, what, &id, e);
+    }
+    uint64_t h = r->addr_h;
+    struct hc_entry *x = hc_slot(hc, r->addr_key, h);
+    if (x->key) {
+        hid = x->id;
+        gid = x->grid;
+        if (p->grid) {
+            /* the check reg_household_put makes first; then its move, deferred */
+            int64_t g;
+            const char *code;
+            if ((rc = reg_grid_resolve(d, gc, &im->sc, p->grid, &g, &code, e)) != WOK)
+                return rc;
+            if (g != gid) {
+                if (!x->moved_at)
+                    hc->moved[hc->nmoved++] = x;
+                x->moved_at = clock_now();
+                x->grid = gid = g;
+            }
+        }
+    } else {
+        if ((rc = reg_household_of(d, gc, &im->sc, p, &hid, &gid, e)) != WOK ||
+            (rc = hc_put(d, hc, r->addr_key, h, hid, gid, e)) != WOK)
+            return rc;
+    }
+    if ((rc = reg_person_put_in(d, &im->sc, p, hid, gid, 1, what, &id, e)) != WOK || *what)
+        return rc;
+    /* the ID number is registered: that person is read, after the deferred
+     * moves are written (one of them may be that person's household) */
+    if ((rc = hc_flush(d, hc, 0, e)) != WOK)
+        return rc;
+    return reg_person_put_in(d, &im->sc, p, hid, gid, 0, what, &id, e);
+}
+
+static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct hcache *hc, struct row *r,
+                   int *what, werr *e)
 {
     int64_t id;
     const char **c = r->cells;
     switch (im->ki.k) {
-    case K_PEOPLE: return reg_person_put(d, gc, &im->sc, r->p, what, &id, e);
+    case K_PEOPLE:
+        return put_person(d, im, gc, hc, r, what, e);
     case K_HOUSEHOLDS:
         return reg_household_put(d, gc, &im->sc, r->p, r->hkind, c[7] && *c[7] ? c[7] : NULL,
                                  c[8] && *c[8] ? c[8] : NULL, what, &id, e);
@@ -303,7 +528,7 @@ static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct row *r, int
     }
 }
 
-/* ---- bulk imports: secondary indexes rebuilt once ----------------------------
+/* ---- bulk imports: secondary indexes and the address index rebuilt once -------
  *
  * Inserting a million people updates every index of people and households
  * row by row with random keys (name, phone hash, grid…): the B-tree pages
@@ -316,44 +541,27 @@ static int put_row(db *d, struct imp *im, reg_grid_cache *gc, struct row *r, int
  * recreate them come from sqlite_master, so they are exactly the
  * migration's. Kept: the UNIQUE constraints (people.id_hash,
  * households.addr_key: the per-row lookups) and people_household (people
- * without an ID number, moving a household). */
+ * without an ID number, moving a household).
+ *
+ * Likewise the trigger that adds each new household to the address search
+ * (households_fts_ai) is dropped, and the households added since are put
+ * into households_fts with one INSERT … SELECT before it is created again.
+ * An import never changes or deletes a household's address, and new
+ * households get ids above every existing one (INTEGER PRIMARY KEY without
+ * gaps reused inside one transaction), so "id above the largest before"
+ * is exactly the set the trigger would have indexed. */
 #define BULK_ROWS 20000
 
 struct bulk {
     int n;
-    char *name[16], *sql[16];
+    char *name[16], *sql[16]; /* owned */
+    char *fts_trigger;        /* owned: households_fts_ai's CREATE statement, when dropped */
+    int64_t fts_from;         /* the largest household id before the trigger was dropped */
 };
 
-static int bulk_begin(db *d, struct bulk *b)
+/* Recreates what bulk_begin dropped (when rc is WOK); frees b. */
+static int bulk_end(db *d, struct bulk *b, int rc)
 {
-    memset(b, 0, sizeof *b);
-    db_stmt *s = db_query(d, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                             "tbl_name IN ('people', 'households') AND sql IS NOT NULL AND "
-                             "name <> 'people_household' ORDER BY name", "");
-    while (s && db_step(s) == DB_ROW && b->n < 16) {
-        b->name[b->n] = strdup(db_col_text(s, 0));
-        b->sql[b->n] = strdup(db_col_text(s, 1));
-        if (!b->name[b->n] || !b->sql[b->n]) {
-            free(b->name[b->n]);
-            free(b->sql[b->n]);
-            break;
-        }
-        b->n++;
-    }
-    db_done(s);
-    for (int i = 0; i < b->n; i++) {
-        char sql[200];
-        snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", b->name[i]);
-        if (db_exec(d, sql, "") != WOK)
-            return W_EINTERNAL;
-    }
-    return WOK;
-}
-
-/* Recreates what bulk_begin dropped; frees b. */
-static int bulk_end(db *d, struct bulk *b)
-{
-    int rc = WOK;
     for (int i = 0; i < b->n; i++) {
         if (rc == WOK && db_exec(d, b->sql[i], "") != WOK)
             rc = W_EINTERNAL;
@@ -361,88 +569,88 @@ static int bulk_end(db *d, struct bulk *b)
         free(b->sql[i]);
     }
     b->n = 0;
+    if (b->fts_trigger) {
+        if (rc == WOK &&
+            (db_exec(d,
+                     "INSERT INTO households_fts (rowid, address) SELECT id, address FROM "
+                     "households WHERE id > ?",
+                     "I", b->fts_from) != WOK ||
+             db_exec(d, b->fts_trigger, "") != WOK))
+            rc = W_EINTERNAL;
+        free(b->fts_trigger);
+        b->fts_trigger = NULL;
+    }
     return rc;
 }
 
-static int import_tx(db *d, void *arg)
+/* Drops what a bulk import rebuilds at the end; on failure the caller
+ * still calls bulk_end (to free b) and rolls back. */
+static int bulk_begin(db *d, struct bulk *b)
 {
-    struct imp *im = arg;
-    reg_grid_cache *gc = reg_grid_cache_new();
-    if (!gc)
-        return werr_set(im->e, W_EINTERNAL, "out_of_memory", "out of memory");
-    im->created = im->updated = im->unchanged = 0;
-    size_t good = im->nrows - im->nbad;
-    struct bulk bulk = {0};
-    int bulky = good >= BULK_ROWS && (im->ki.k == K_PEOPLE || im->ki.k == K_HOUSEHOLDS);
-    if (bulky && bulk_begin(d, &bulk) != WOK) {
-        bulk_end(d, &bulk);
-        reg_grid_cache_free(gc);
-        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot prepare the bulk import");
-    }
-    /* Second pass over the same records (a fresh reader: this fn may run
-     * twice), prepared again in small batches so that memory stays
-     * bounded whatever the file's size; the rows refused in the first
-     * pass are skipped. */
-    csv_reader rd = im->start;
-    rd.owned = rd.buf = NULL;
-    rd.buf_len = rd.buf_cap = 0;
-    arena ar = {0};
-    int internal = 0;
-    for (size_t i = 0; i < im->nrows && !internal; i++) {
-        if ((i & 4095) == 0)
-            arena_free(&ar);
-        if (csv_next(&rd) != 1) {
-            internal = 1;
+    memset(b, 0, sizeof *b);
+    db_stmt *s = db_query(d, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                             "tbl_name IN ('people', 'households') AND sql IS NOT NULL AND "
+                             "name <> 'people_household' ORDER BY name", "");
+    if (!s)
+        return W_EINTERNAL;
+    int rc = WOK;
+    while (db_step(s) == DB_ROW && b->n < 16) {
+        b->name[b->n] = strdup(db_col_text(s, 0));
+        b->sql[b->n] = strdup(db_col_text(s, 1));
+        if (!b->name[b->n] || !b->sql[b->n]) {
+            free(b->name[b->n]);
+            free(b->sql[b->n]);
+            rc = W_EINTERNAL;
             break;
         }
-        if (is_bad(im, i))
-            continue;
-        struct row row, *r = &row;
-        werr e = {0};
-        if (load_row(im, &rd, &ar, r) != WOK || prepare_row(im, r, &ar, &e) != WOK) {
-            internal = 1; /* it passed the first time: out of memory */
-            break;
-        }
-        int what = 0;
-        if (put_row(d, im, gc, r, &what, &e) != WOK) {
-            add_error(im, r->line, e.message);
-            if (e.rc == W_EINTERNAL)
-                break;
-            continue;
-        }
-        if (what == REG_CREATED)
-            im->created++;
-        else if (what == REG_UPDATED)
-            im->updated++;
-        else
-            im->unchanged++;
+        b->n++;
     }
-    arena_free(&ar);
-    csv_close(&rd);
-    reg_grid_cache_free(gc);
-    if (internal) {
-        bulk_end(d, &bulk);
-        return werr_set(im->e, W_EINTERNAL, "internal", "cannot read the rows again");
+    db_done(s);
+    for (int i = 0; rc == WOK && i < b->n; i++) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "DROP INDEX \"%s\"", b->name[i]);
+        if (db_exec(d, sql, "") != WOK)
+            rc = W_EINTERNAL;
     }
-    if (bulky && bulk_end(d, &bulk) != WOK)
-        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot rebuild the indexes");
-    if (im->error_count || im->dry_run)
-        return W_ECONFLICT; /* roll back: nothing of this import is kept */
-    if (im->ki.k != K_STAFF && reg_recount_grids(d) != WOK)
-        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot recount grids");
-    char action[64];
-    snprintf(action, sizeof action, "import.%s", im->kind);
-    json_t *detail = json_pack("{s:I, s:I, s:I, s:I, s:s?, s:s}", "rows", (json_int_t)im->nrows,
-                               "created", (json_int_t)im->created, "updated",
-                               (json_int_t)im->updated, "unchanged", (json_int_t)im->unchanged,
-                               "source", im->source, "encoding", im->encoding);
-    int rc = audit_record(d, im->a, action, "import", im->kind, detail);
-    json_decref(detail);
     if (rc != WOK)
-        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot audit the import");
-    im->committed = 1;
+        return rc;
+    char *trigger = NULL;
+    s = db_query(d,
+                 "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
+                 "'households_fts_ai'",
+                 "");
+    if (!s)
+        return W_EINTERNAL;
+    if (db_step(s) == DB_ROW && db_col_text(s, 0) && !(trigger = strdup(db_col_text(s, 0))))
+        rc = W_EINTERNAL;
+    db_done(s);
+    if (rc != WOK || !trigger)
+        return rc; /* no trigger (an older schema): nothing to do */
+    s = db_query(d, "SELECT coalesce(max(id), 0) FROM households", "");
+    if (!s || db_step(s) != DB_ROW) {
+        db_done(s);
+        free(trigger);
+        return W_EINTERNAL;
+    }
+    b->fts_from = db_col_int64(s, 0);
+    db_done(s);
+    if (db_exec(d, "DROP TRIGGER households_fts_ai", "") != WOK) {
+        free(trigger);
+        return W_EINTERNAL;
+    }
+    b->fts_trigger = trigger;
     return WOK;
 }
+
+/* ---- the reader: parses, checks and seals rows on its own thread -------------
+ *
+ * The writer's transaction reads the file once: a reader thread parses,
+ * validates and seals the rows (the CPU-heavy part without the database)
+ * into a ring of chunks while the writer stores the chunks before it. The
+ * reader is started and joined inside each run of import_tx, so a run
+ * again (store_write's re-run) reads the file again from the start. The
+ * refused rows are not passed on: their messages go into the reader's own
+ * error list, which the writer reads only after the join. */
 
 /* A set of ID hashes, to report the same ID number twice in a file;
  * grows to keep its load under one half. */
@@ -504,9 +712,327 @@ static int idset_add(struct idset *s, const unsigned char *h, int line)
     return 0;
 }
 
-int import_registry(store *st, const audit_actor *a, const principal *who, const char *kind,
-                    const char *data, size_t len, int dry_run, const char *source,
-                    json_t **report, werr *e)
+#define CHUNK_ROWS 2048 /* records read into one chunk */
+#define NCHUNKS 4
+
+struct chunk {
+    arena ar; /* owns the cells and prepared people of the rows */
+    int n;    /* good rows */
+    struct row rows[CHUNK_ROWS];
+};
+
+struct feed {
+    const struct imp *im; /* read only */
+    csv_reader rd;        /* owns its field buffer */
+    struct idset ids;     /* people: ID hashes seen */
+    struct errlist errs;  /* owned until feed_stop hands it over */
+    size_t nrows;
+    size_t dropped; /* bytes of im->mapped given back to the kernel */
+    int failed;     /* out of memory, no key: fail is why */
+    werr fail;
+    /* the ring; below, shared by both threads under mu */
+    struct chunk *ring[NCHUNKS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t produced, consumed;
+    int done, stop, threaded;
+    pthread_t th;
+};
+
+/* Gives the pages of a file mapping that the reader has passed back to the
+ * kernel (they are read from the file again if this import runs again):
+ * the file does not stay resident as a whole. */
+static void drop_read(struct feed *f)
+{
+    const char *base = f->im->mapped;
+    if (!base || f->rd.p < base || f->rd.p > base + f->im->mapped_len)
+        return; /* not a mapping, or the records were converted (another encoding) */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t upto = (size_t)(f->rd.p - base) / page * page;
+    if (upto >= f->dropped + (4u << 20)) {
+        madvise((char *)base + f->dropped, upto - f->dropped, MADV_DONTNEED);
+        f->dropped = upto;
+    }
+}
+
+/* Reads up to CHUNK_ROWS records into c (reader side). Returns 1 when more
+ * may follow, 0 at the end of the input or after a malformed record or a
+ * failure (f->failed). Mirrors what the writer needs: the good rows only. */
+static int feed_fill(struct feed *f, struct chunk *c)
+{
+    const struct imp *im = f->im;
+    arena_reset(&c->ar);
+    c->n = 0;
+    for (int k = 0; k < CHUNK_ROWS; k++) {
+        int got = csv_next(&f->rd);
+        if (got == 0)
+            return 0;
+        if (got < 0) {
+            add_error(&f->errs, f->rd.record_line, f->rd.error);
+            return 0;
+        }
+        f->nrows++;
+        struct row *row = &c->rows[c->n];
+        if (load_row(im, &f->rd, &c->ar, row) != WOK) {
+            werr_set(&f->fail, W_EINTERNAL, "out_of_memory", "out of memory");
+            f->failed = 1;
+            return 0;
+        }
+        werr re = {0};
+        if (prepare_row(im, row, &c->ar, &re) != WOK) {
+            add_error(&f->errs, row->line, re.message);
+            if (re.rc == W_EINTERNAL) {
+                werr_set(&f->fail, re.rc, re.code, "%s", re.message);
+                f->failed = 1;
+                return 0;
+            }
+            continue;
+        }
+        if (im->ki.k == K_PEOPLE && row->p->id_len) {
+            int first = idset_add(&f->ids, row->p->id_hash, row->line);
+            if (first < 0) {
+                werr_set(&f->fail, W_EINTERNAL, "out_of_memory", "out of memory");
+                f->failed = 1;
+                return 0;
+            }
+            if (first) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "身份证号 id_number: the same ID number as line %d",
+                         first);
+                add_error(&f->errs, row->line, msg);
+                continue;
+            }
+        }
+        c->n++;
+    }
+    drop_read(f);
+    return 1;
+}
+
+static void *feed_main(void *arg)
+{
+    struct feed *f = arg;
+    for (;;) {
+        pthread_mutex_lock(&f->mu);
+        while (f->produced - f->consumed == NCHUNKS && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+        int stop = f->stop;
+        struct chunk *c = f->ring[f->produced % NCHUNKS];
+        pthread_mutex_unlock(&f->mu);
+        if (stop)
+            break;
+        int more = feed_fill(f, c);
+        pthread_mutex_lock(&f->mu);
+        f->produced++;
+        f->done = !more;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        if (!more)
+            break;
+    }
+    return NULL;
+}
+
+static void feed_free(struct feed *f)
+{
+    for (int i = 0; i < NCHUNKS; i++)
+        if (f->ring[i]) {
+            arena_free(&f->ring[i]->ar);
+            free(f->ring[i]);
+        }
+    free(f->ids.h);
+    free(f->ids.line);
+    json_decref(f->errs.a);
+    csv_close(&f->rd);
+    free(f);
+}
+
+/* A reader over im's records, running on its own thread when one can be
+ * started (else the writer fills each chunk itself). NULL out of memory;
+ * the result is freed by feed_stop. */
+static struct feed *feed_start(const struct imp *im)
+{
+    struct feed *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->im = im;
+    f->rd = im->start; /* a fresh reader: this may be the second run */
+    f->rd.owned = f->rd.buf = NULL;
+    f->rd.buf_len = f->rd.buf_cap = 0;
+    int ok = (f->errs.a = json_array()) != NULL;
+    if (ok && im->ki.k == K_PEOPLE)
+        ok = idset_init(&f->ids, 1u << 14) == 0;
+    for (int i = 0; ok && i < NCHUNKS; i++)
+        ok = (f->ring[i] = calloc(1, sizeof *f->ring[i])) != NULL;
+    if (!ok) {
+        feed_free(f);
+        return NULL;
+    }
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    f->threaded = pthread_create(&f->th, NULL, feed_main, f) == 0;
+    return f;
+}
+
+/* The next chunk for the writer, or NULL when there is none left. */
+static struct chunk *feed_next(struct feed *f)
+{
+    if (!f->threaded) {
+        if (f->done)
+            return NULL;
+        f->done = !feed_fill(f, f->ring[0]);
+        return f->ring[0];
+    }
+    pthread_mutex_lock(&f->mu);
+    while (f->consumed == f->produced && !f->done)
+        pthread_cond_wait(&f->cv, &f->mu);
+    struct chunk *c = f->consumed < f->produced ? f->ring[f->consumed % NCHUNKS] : NULL;
+    pthread_mutex_unlock(&f->mu);
+    return c;
+}
+
+/* The writer is done with the chunk feed_next gave. */
+static void feed_release(struct feed *f)
+{
+    if (!f->threaded)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->consumed++;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Stops and joins the reader, hands its results to im (errors, rows) and
+ * fail (when it failed), frees f. Returns WOK or the reader's failure. */
+static int feed_stop(struct feed *f, struct imp *im, werr *fail)
+{
+    if (f->threaded) {
+        pthread_mutex_lock(&f->mu);
+        f->stop = 1;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        pthread_join(f->th, NULL);
+    }
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    json_decref(im->checks.a);
+    im->checks = f->errs;
+    f->errs.a = NULL;
+    im->nrows = f->nrows;
+    int rc = WOK;
+    if (f->failed) {
+        *fail = f->fail;
+        rc = f->fail.rc ? f->fail.rc : W_EINTERNAL;
+    }
+    feed_free(f);
+    return rc;
+}
+
+/* ---- the transaction ---------------------------------------------------------------- */
+
+/* Line ends left in r's input: the records, give or take quoted line breaks. */
+static size_t lines_after(const csv_reader *r)
+{
+    size_t n = 0;
+    char eol = memchr(r->p, '\n', (size_t)(r->end - r->p)) ? '\n' : '\r';
+    for (const char *p = r->p; p < r->end; n++) {
+        p = memchr(p, eol, (size_t)(r->end - p));
+        if (!p)
+            break;
+        p++;
+    }
+    return n;
+}
+
+static int import_tx(db *d, void *arg)
+{
+    struct imp *im = arg;
+    /* this fn may run twice: outputs start afresh */
+    im->created = im->updated = im->unchanged = 0;
+    im->nrows = 0;
+    im->checks.n = 0;
+    json_array_clear(im->checks.a);
+    im->writes.n = 0;
+    json_array_clear(im->writes.a);
+    int bulk_kind = im->ki.k == K_PEOPLE || im->ki.k == K_HOUSEHOLDS;
+    reg_grid_cache *gc = reg_grid_cache_new();
+    struct hcache hc = {0};
+    if (im->ki.k == K_PEOPLE) {
+        hc.e = calloc(HC_SLOTS, sizeof *hc.e);
+        hc.moved = calloc(HC_SLOTS / 2, sizeof *hc.moved);
+    }
+    struct feed *f = gc && ((hc.e && hc.moved) || im->ki.k != K_PEOPLE) ? feed_start(im) : NULL;
+    if (!f) {
+        reg_grid_cache_free(gc);
+        free(hc.e);
+        free(hc.moved);
+        return werr_set(im->e, W_EINTERNAL, "out_of_memory", "out of memory");
+    }
+    /* large enough (by its lines: before the first row is written, so that
+     * no trigger has run into households_fts yet): indexes rebuilt at the end */
+    struct bulk bulk = {0};
+    int rc = WOK, stop = 0;
+    hc.people_before = -1;
+    if (bulk_kind && im->lines >= BULK_ROWS &&
+        (bulk_begin(d, &bulk) != WOK || (hc.e && people_max_id(d, &hc.people_before) != WOK)))
+        rc = werr_set(im->e, W_EINTERNAL, "database_error", "cannot prepare the bulk import");
+    struct chunk *c;
+    /* after an internal error the rest is still read, for the report */
+    while (rc == WOK && (c = feed_next(f))) {
+        for (int k = 0; k < c->n && !stop; k++) {
+            struct row *r = &c->rows[k];
+            int what = 0;
+            werr e = {0};
+            if (put_row(d, im, gc, &hc, r, &what, &e) != WOK) {
+                add_error(&im->writes, r->line, e.message);
+                stop = e.rc == W_EINTERNAL;
+                continue;
+            }
+            if (what == REG_CREATED)
+                im->created++;
+            else if (what == REG_UPDATED)
+                im->updated++;
+            else
+                im->unchanged++;
+        }
+        feed_release(f);
+    }
+    werr fail = {0};
+    int frc = feed_stop(f, im, &fail);
+    if (rc == WOK && hc.e && hc_flush(d, &hc, 1, &fail) != WOK)
+        rc = werr_set(im->e, fail.rc, fail.code, "%s", fail.message);
+    reg_grid_cache_free(gc);
+    free(hc.e);
+    free(hc.moved);
+    arena_free(&hc.keys);
+    if (frc != WOK && rc == WOK)
+        rc = werr_set(im->e, frc, fail.code[0] ? fail.code : "internal", "%s", fail.message);
+    rc = bulk_end(d, &bulk, rc);
+    if (rc != WOK)
+        return im->e->rc
+                   ? im->e->rc
+                   : werr_set(im->e, W_EINTERNAL, "database_error", "cannot rebuild the indexes");
+    if (im->checks.n || im->writes.n || im->dry_run)
+        return W_ECONFLICT; /* roll back: nothing of this import is kept */
+    if (im->ki.k != K_STAFF && reg_recount_grids(d) != WOK)
+        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot recount grids");
+    char action[64];
+    snprintf(action, sizeof action, "import.%s", im->kind);
+    json_t *detail =
+        json_pack("{s:I, s:I, s:I, s:I, s:s?, s:s}", "rows", (json_int_t)im->nrows, "created",
+                  (json_int_t)im->created, "updated", (json_int_t)im->updated, "unchanged",
+                  (json_int_t)im->unchanged, "source", im->source, "encoding", im->encoding);
+    rc = audit_record(d, im->a, action, "import", im->kind, detail);
+    json_decref(detail);
+    if (rc != WOK)
+        return werr_set(im->e, W_EINTERNAL, "database_error", "cannot audit the import");
+    im->committed = 1;
+    return WOK;
+}
+
+static int import_run(store *st, const audit_actor *a, const principal *who, const char *kind,
+                      const char *data, size_t len, int mapped, int dry_run, const char *source,
+                      json_t **report, werr *e)
 {
     struct imp im;
     memset(&im, 0, sizeof im);
@@ -584,101 +1110,70 @@ int import_registry(store *st, const audit_actor *a, const principal *who, const
     im.map = map;
     im.nheader = nheader;
     im.start = *r; /* the reader just after the header */
-    arena ar = {0};
-    size_t cap = 0;
-    im.errors = json_array();
-    struct idset ids = {0};
-    if (rc == WOK && im.ki.k == K_PEOPLE) {
-        if (idset_init(&ids, 1u << 14) != 0)
-            rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+    im.lines = lines_after(r);
+    if (mapped) {
+        /* the checks above read the whole file: let it go until it is read */
+        im.mapped = data;
+        im.mapped_len = len;
+        madvise((void *)data, len, MADV_DONTNEED);
     }
-    /* First pass: parse, validate and seal every row (no database). */
-    while (rc == WOK) {
-        int got = csv_next(r);
-        if (got == 0)
-            break;
-        if (got < 0) {
-            add_error(&im, r->record_line, r->error);
-            break;
-        }
-        if (im.nrows % 8 == 0 && im.nrows / 8 == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            unsigned char *n = realloc(im.bad, ncap);
-            if (!n) {
-                rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-                break;
-            }
-            memset(n + cap, 0, ncap - cap);
-            im.bad = n;
-            cap = ncap;
-        }
-        size_t i = im.nrows++;
-        /* rows are not kept: memory stays bounded (the second pass, in the
-         * transaction, reads and prepares them again) */
-        if ((i & 4095) == 0)
-            arena_free(&ar);
-        struct row rowbuf, *row = &rowbuf;
-        if (load_row(&im, r, &ar, row) != WOK) {
-            rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-            break;
-        }
-        werr re = {0};
-        int bad = 0;
-        if (prepare_row(&im, row, &ar, &re) != WOK) {
-            bad = 1;
-            add_error(&im, row->line, re.message);
-            if (re.rc == W_EINTERNAL) {
-                rc = werr_set(e, re.rc, re.code, "%s", re.message);
-                break;
-            }
-        } else if (im.ki.k == K_PEOPLE && row->p->id_len) {
-            int first = idset_add(&ids, row->p->id_hash, row->line);
-            if (first < 0) {
-                rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
-                break;
-            }
-            if (first) {
-                char msg[160];
-                snprintf(msg, sizeof msg,
-                         "身份证号 id_number: the same ID number as line %d", first);
-                bad = 1;
-                add_error(&im, row->line, msg);
-            }
-        }
-        if (bad) {
-            im.bad[i / 8] |= (unsigned char)(1u << (i % 8));
-            im.nbad++;
-        }
-    }
-    free(ids.h);
-    free(ids.line);
-    /* Second pass: one transaction (rolled back on a dry run or any error,
-     * so that the dry run also reports what only the database can tell). */
+    im.writes.a = json_array();
+    if (rc == WOK && !im.writes.a)
+        rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+    /* One transaction reads, checks and writes every row (rolled back on a
+     * dry run or any error, so that the dry run also reports what only the
+     * database can tell). */
     if (rc == WOK) {
         int wrc = store_write(st, import_tx, &im);
         if (wrc != WOK && wrc != W_ECONFLICT)
             rc = e->rc ? e->rc : werr_set(e, wrc, "database_error", "the import failed");
-        else if (wrc == W_ECONFLICT && !im.error_count && !im.dry_run)
+        else if (wrc == W_ECONFLICT && !im.checks.n && !im.writes.n && !im.dry_run)
             rc = werr_set(e, W_ECONFLICT, "database_error", "the import was rolled back");
     }
+    json_t *errors = NULL;
+    if (rc == WOK) {
+        /* the reader's refusals first, then the database's (as two passes
+         * over the file reported them) */
+        errors = im.checks.a ? im.checks.a : json_array();
+        im.checks.a = NULL;
+        for (size_t i = 0; errors && i < json_array_size(im.writes.a) &&
+                           json_array_size(errors) < IMPORT_MAX_ERRORS;
+             i++)
+            json_array_append(errors, json_array_get(im.writes.a, i));
+        if (!errors)
+            rc = werr_set(e, W_EINTERNAL, "out_of_memory", "out of memory");
+    }
     if (rc == WOK)
-        *report = json_pack(
-            "{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "kind", kind,
-            "encoding", im.encoding, "dry_run", dry_run, "committed", im.committed, "rows",
-            (json_int_t)im.nrows, "created", (json_int_t)im.created, "updated",
-            (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged, "columns", columns,
-            "ignored_columns", ignored, "error_count", (json_int_t)im.error_count, "errors",
-            im.errors);
+        *report =
+            json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "kind", kind,
+                      "encoding", im.encoding, "dry_run", dry_run, "committed", im.committed,
+                      "rows", (json_int_t)im.nrows, "created", (json_int_t)im.created, "updated",
+                      (json_int_t)im.updated, "unchanged", (json_int_t)im.unchanged, "columns",
+                      columns, "ignored_columns", ignored, "error_count",
+                      (json_int_t)(im.checks.n + im.writes.n), "errors", errors);
     else {
         json_decref(columns);
         json_decref(ignored);
-        json_decref(im.errors);
     }
-    arena_free(&ar);
-    free(im.bad);
+    json_decref(im.checks.a);
+    json_decref(im.writes.a);
     csv_close(r);
     free(r);
     return rc;
+}
+
+int import_registry(store *st, const audit_actor *a, const principal *who, const char *kind,
+                    const char *data, size_t len, int dry_run, const char *source, json_t **report,
+                    werr *e)
+{
+    return import_run(st, a, who, kind, data, len, 0, dry_run, source, report, e);
+}
+
+int import_registry_mapped(store *st, const audit_actor *a, const principal *who, const char *kind,
+                           const char *map, size_t len, int dry_run, const char *source,
+                           json_t **report, werr *e)
+{
+    return import_run(st, a, who, kind, map, len, 1, dry_run, source, report, e);
 }
 
 /* ---- export ------------------------------------------------------------------------ */

@@ -43,6 +43,13 @@
 int import_registry(store *st, const audit_actor *a, const principal *who, const char *kind,
                     const char *data, size_t len, int dry_run, const char *source,
                     json_t **report, werr *e);
+/* The same for a file mapped with mmap(PROT_READ, MAP_PRIVATE) at map (the
+ * caller's, unmapped by it afterwards): the pages read are given back to
+ * the kernel as the import goes (madvise), so that a large file does not
+ * stay resident. */
+int import_registry_mapped(store *st, const audit_actor *a, const principal *who, const char *kind,
+                           const char *map, size_t len, int dry_run, const char *source,
+                           json_t **report, werr *e);
 
 /* Writes the rows of kind in the caller's scope to a sink. unmask: full ID
  * numbers and phones (the caller has checked registry.unmask; the export

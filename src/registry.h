@@ -102,6 +102,13 @@ int reg_grid_resolve(db *d, reg_grid_cache *c, const reg_scope *sc, const char *
  * name). *what receives REG_CREATED/UPDATED/UNCHANGED; *id the person. */
 int reg_person_put(db *d, reg_grid_cache *gc, const reg_scope *sc, const reg_person *p,
                    int *what, int64_t *id, werr *e);
+/* The person part of reg_person_put, the household (hid, in grid gid; 0
+ * for none) already resolved. insert_first: only an INSERT … ON CONFLICT
+ * (id_hash) DO NOTHING (bulk imports, where most people are new); *what is
+ * 0 when nothing was inserted (the ID number is registered, or there is
+ * none): then call again without insert_first for the full upsert. */
+int reg_person_put_in(db *d, const reg_scope *sc, const reg_person *p, int64_t hid, int64_t gid,
+                      int insert_first, int *what, int64_t *id, werr *e);
 
 /* Creates or updates one person (a form), audited. */
 int reg_person_save(store *st, const audit_actor *a, const principal *who, const person_input *in,
@@ -152,6 +159,10 @@ int reg_household_get(db *d, const principal *who, int64_t id, json_t **out, wer
 int reg_household_put(db *d, reg_grid_cache *gc, const reg_scope *sc, const reg_person *p,
                       const char *kind, const char *head_name, const char *note, int *what,
                       int64_t *id, werr *e);
+/* The household of a person's address, created (or moved to the person's
+ * grid) as reg_household_put does; *grid receives its grid (0 for none). */
+int reg_household_of(db *d, reg_grid_cache *gc, const reg_scope *sc, const reg_person *p,
+                     int64_t *id, int64_t *grid, werr *e);
 /* Creates or updates a household by address (a form), audited. */
 int reg_household_save(store *st, const audit_actor *a, const principal *who,
                        const person_input *addr, const char *kind, const char *head_name,

@@ -280,8 +280,13 @@ static db_stmt *stmt_get(db *d, const char *sql)
     return one;
 }
 
-static db_stmt *db_vquery(db *d, const char *sql, const char *types, va_list ap)
+/* Prepares and binds. Values are copied (SQLITE_TRANSIENT) for db_query,
+ * whose caller may step after its buffers are gone; db_exec binds them in
+ * place (SQLITE_STATIC, no copy): they are its arguments, alive until it
+ * returns, and db_done clears the bindings before it does. */
+static db_stmt *db_vquery(db *d, const char *sql, const char *types, int in_place, va_list ap)
 {
+    sqlite3_destructor_type keep = in_place ? SQLITE_STATIC : SQLITE_TRANSIENT;
     db_stmt *w = stmt_get(d, sql);
     if (!w)
         return NULL;
@@ -301,13 +306,13 @@ static db_stmt *db_vquery(db *d, const char *sql, const char *types, va_list ap)
         case 'd': rc = sqlite3_bind_double(s, i + 1, va_arg(ap, double)); break;
         case 't': {
             const char *v = va_arg(ap, const char *);
-            rc = v ? sqlite3_bind_text(s, i + 1, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i + 1);
+            rc = v ? sqlite3_bind_text(s, i + 1, v, -1, keep) : sqlite3_bind_null(s, i + 1);
             break;
         }
         case 'b': {
             const void *p = va_arg(ap, const void *);
             int len = va_arg(ap, int);
-            rc = p ? sqlite3_bind_blob(s, i + 1, p, len, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i + 1);
+            rc = p ? sqlite3_bind_blob(s, i + 1, p, len, keep) : sqlite3_bind_null(s, i + 1);
             break;
         }
         case 'n': rc = sqlite3_bind_null(s, i + 1); break;
@@ -327,7 +332,7 @@ db_stmt *db_query(db *d, const char *sql, const char *types, ...)
 {
     va_list ap;
     va_start(ap, types);
-    db_stmt *s = db_vquery(d, sql, types, ap);
+    db_stmt *s = db_vquery(d, sql, types, 0, ap);
     va_end(ap);
     return s;
 }
@@ -370,7 +375,7 @@ int db_exec(db *d, const char *sql, const char *types, ...)
         d->ddl++; /* counted even if it fails: conservative */
     va_list ap;
     va_start(ap, types);
-    db_stmt *s = db_vquery(d, sql, types, ap);
+    db_stmt *s = db_vquery(d, sql, types, 1, ap);
     va_end(ap);
     if (!s)
         return W_EINTERNAL;
