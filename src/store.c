@@ -256,6 +256,10 @@ static db_stmt *stmt_get(db *d, const char *sql)
         log_error(NULL, "sql prepare failed: %s in: %.200s", sqlite3_errmsg(d->h), sql);
         return NULL;
     }
+    if (!s) { /* only blanks or a comment: nothing to run, an error of the caller */
+        log_error(NULL, "sql prepare failed: no statement in: %.200s", sql);
+        return NULL;
+    }
     if (free_slot >= 0) {
         char *copy = strdup(sql);
         if (copy) {

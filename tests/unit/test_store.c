@@ -122,6 +122,18 @@ static void test_snapshot(void **state)
     store_release(st, d);
 }
 
+/* SQL with no statement in it (blank, or only a comment) is an error the
+ * caller gets back, not a crash. */
+static void test_empty_sql(void **state)
+{
+    store *st = *state;
+    db *d = store_reader(st);
+    assert_int_equal(db_exec(d, "", ""), W_EINTERNAL);
+    assert_int_equal(db_exec(d, "  -- nothing\n", ""), W_EINTERNAL);
+    assert_null(db_query(d, " ", ""));
+    store_release(st, d);
+}
+
 static void test_injection_is_data(void **state)
 {
     store *st = *state;
@@ -497,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_write_and_rollback),
         cmocka_unit_test(test_injection_is_data),
         cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_empty_sql),
         cmocka_unit_test(test_concurrent_group_commit),
         cmocka_unit_test(test_audit_append_only),
         cmocka_unit_test(test_audit_triggers),
