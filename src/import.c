@@ -580,6 +580,10 @@ static int bulk_end(db *d, struct bulk *b, int rc)
         free(b->fts_trigger);
         b->fts_trigger = NULL;
     }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", STORE_WRITER_CACHE_KB);
+    if (db_exec(d, pragma, "") != WOK && rc == WOK)
+        rc = W_EINTERNAL;
     return rc;
 }
 
@@ -588,6 +592,13 @@ static int bulk_end(db *d, struct bulk *b, int rc)
 static int bulk_begin(db *d, struct bulk *b)
 {
     memset(b, 0, sizeof *b);
+    /* The people indexes' random keys: a bulk import keeps twice the
+     * writer's usual cache while it runs (1M people: 10–20% faster than
+     * with 32 MB), and bulk_end gives it back. */
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", 2 * STORE_WRITER_CACHE_KB);
+    if (db_exec(d, pragma, "") != WOK)
+        return W_EINTERNAL;
     db_stmt *s = db_query(d, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
                              "tbl_name IN ('people', 'households') AND sql IS NOT NULL AND "
                              "name <> 'people_household' ORDER BY name", "");

@@ -63,6 +63,10 @@ const char *store_path(const store *st);
 int store_schema_version(store *st);
 int store_schema_latest(void);
 
+/* The writer connection's page cache, in KiB (a bulk import raises it for
+ * its own transaction: import.c). */
+#define STORE_WRITER_CACHE_KB 32768
+
 db *store_reader(store *st);
 /* A reader inside one read transaction (a snapshot): every query until
  * store_release sees the same state, and the WAL read lock is taken once
