@@ -128,14 +128,15 @@ static int db_open_conn(store *st, int mode, db **out, werr *e)
                               /* Readers: a small private cache each (up to
                                * MAX_READERS of them are pooled; the OS page
                                * cache is shared), to keep the server's
-                               * resident memory bounded. 1 MB: on the city
+                               * resident memory bounded. 512 KB: on the city
                                * the staff mix peaked at 334 MB with 4 MB
                                * caches and 176 MB with 1 MB, at the same
-                               * throughput (PERFORMANCE.md). Bounding the
+                               * throughput, and 512 KB served it as fast
+                               * again (PERFORMANCE.md). Bounding the
                                * number of readers instead made requests
                                * wait for readers held by preempted threads. */
                               : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                                "PRAGMA cache_size=-1024; PRAGMA query_only=ON;";
+                                "PRAGMA cache_size=-512; PRAGMA query_only=ON;";
     char *msg = NULL;
     if (sqlite3_exec(d->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         werr_set(e, W_EINTERNAL, "database_open", "cannot configure database %s: %s", st->path,
