@@ -151,17 +151,16 @@ void h_stats_dashboard(http_req *r, http_resp *w)
     }
     /* department ranking of the month */
     json_t *a = NULL;
-    if (rc == WOK && (rc = assessment_month(d, today / 100, ASSESS_DEPT, now, &a, &e)) == WOK) {
+    if (rc == WOK && (rc = assessment_month(d, today / 100, ASSESS_DEPT, now, 0, &a, &e)) == WOK) {
         json_t *rank = json_array();
         size_t i;
         json_t *it;
         json_array_foreach(json_object_get(a, "items"), i, it)
         {
-            json_array_append_new(rank, json_pack("{s:O, s:O, s:O, s:O}", "dept",
-                                                  json_object_get(it, "subject"), "label",
-                                                  json_object_get(it, "label"), "score",
-                                                  json_object_get(it, "score"), "rank",
-                                                  json_object_get(it, "rank")));
+            json_array_append_new(
+                rank, json_pack("{s:O, s:O, s:O, s:O}", "dept", json_object_get(it, "subject"),
+                                "label", json_object_get(it, "label"), "score",
+                                json_object_get(it, "score"), "rank", json_object_get(it, "rank")));
         }
         json_object_set_new(out, "ranking", rank);
         json_decref(a);
@@ -323,7 +322,7 @@ void h_assessment(http_req *r, http_resp *w)
     if (!d)
         return;
     json_t *out = NULL;
-    int rc = assessment_month(d, month, k, clock_now(), &out, &e);
+    int rc = assessment_month(d, month, k, clock_now(), 1, &out, &e);
     store_release(r->st, d);
     if (rc != WOK)
         resp_werr(w, &e);

@@ -370,7 +370,8 @@ static int count_deductions(db *d, int kind, int from, int to, struct subject *s
     return rc == DB_DONE ? WOK : werr_set(e, W_EINTERNAL, "db_error", "deductions query failed");
 }
 
-int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr *e)
+int assessment_month(db *d, int month, int kind, int64_t now, int with_now, json_t **out,
+                     werr *e)
 {
     json_t *rv = NULL;
     int rc = assessment_rules_for_month(d, month, &rv, e);
@@ -386,6 +387,7 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
     /* nor what is overdue now; for the many streets and communities that
      * would mean reading the held orders */
     f.no_facts = kind != ASSESS_DEPT;
+    f.no_now = !with_now;
     ind_result res;
     rc = indicators_query(d, &f, &res, e);
     if (rc != WOK) {
@@ -443,10 +445,13 @@ int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr
                             isnan(subs[i].score) ? json_null() : json_integer(rank));
         if (subs[i].row) {
             json_t *ind = ind_row_json(subs[i].row);
+            json_t *c = json_object_get(ind, "counts");
             if (kind != ASSESS_DEPT) {
                 /* not computed for areas here: see /stats/indicators */
-                json_t *c = json_object_get(ind, "counts");
                 json_object_del(c, "overdue");
+                json_object_del(c, "overdue_now");
+                json_object_del(c, "unsigned_overdue_now");
+            } else if (!with_now) {
                 json_object_del(c, "overdue_now");
                 json_object_del(c, "unsigned_overdue_now");
             }

@@ -48,7 +48,12 @@ int assessment_kind_parse(const char *s);
 
 /* The scores of one month: {month, kind, rules:{valid_from, …},
  * items:[{subject, label, rank, score, points, deductions, components:[…],
- * deduction_items:[…]}]} ranked best first. */
-int assessment_month(db *d, int month, int kind, int64_t now, json_t **out, werr *e);
+ * deduction_items:[…], indicators}]} ranked best first. with_now: the
+ * departments' indicators also carry the balances of now (overdue_now,
+ * unsigned_overdue_now: two counts over the city's held orders), which the
+ * score does not use; the /assessment API shows them, the rankings of the
+ * dashboard and the monthly report do not. */
+int assessment_month(db *d, int month, int kind, int64_t now, int with_now, json_t **out,
+                     werr *e);
 
 #endif

@@ -514,7 +514,7 @@ static const char *cat_label(catalog *cat, const char *code)
 static void add_ranking(json_t *doc, db *d, int month, int kind, int64_t now, werr *e)
 {
     json_t *a = NULL;
-    if (assessment_month(d, month, kind, now, &a, e) != WOK)
+    if (assessment_month(d, month, kind, now, 0, &a, e) != WOK)
         return;
     static const char *const cols[] = {"rank:名次 rank:int",
                                        "subject:单位 unit",

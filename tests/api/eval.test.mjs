@@ -512,6 +512,19 @@ test('assessment: weighted score with deductions; new rules re-score the current
   assert.equal(dec0.body.closed, true);
   const jan0 = await u.leader.get('/api/v1/assessment?month=2027-01');
   assert.equal(jan0.body.closed, false);
+  // the API's department indicators carry the balances of now...
+  let overdueNow = 0;
+  for (const it of jan0.body.items) {
+    const want = expected(data.rows, 'dept', String(it.subject), 202701);
+    assert.equal(it.indicators?.counts.overdue_now ?? 0, want.overdue_now, `${it.label} overdue_now`);
+    assert.equal(it.indicators?.counts.unsigned_overdue_now ?? 0, want.unsigned_overdue_now, `${it.label} unsigned_overdue_now`);
+    overdueNow += want.overdue_now;
+  }
+  assert.ok(overdueNow > 0, 'departments have orders overdue now');
+  // ...which the dashboard's ranking (computed without them) does not need
+  const dash = await u.leader.get('/api/v1/stats/dashboard');
+  assert.deepEqual(dash.body.ranking.map((x) => [String(x.dept), x.score, x.rank]),
+    jan0.body.items.map((x) => [String(x.subject), x.score, x.rank]));
   // the breakdown adds up to the score
   for (const it of dec0.body.items) {
     if (it.score === null) continue;
