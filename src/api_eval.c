@@ -157,10 +157,11 @@ void h_stats_dashboard(http_req *r, http_resp *w)
         json_t *it;
         json_array_foreach(json_object_get(a, "items"), i, it)
         {
-            json_array_append_new(
-                rank, json_pack("{s:O, s:O, s:O, s:O}", "dept", json_object_get(it, "subject"),
-                                "label", json_object_get(it, "label"), "score",
-                                json_object_get(it, "score"), "rank", json_object_get(it, "rank")));
+            json_array_append_new(rank, json_pack("{s:O, s:O, s:O, s:O}", "dept",
+                                                  json_object_get(it, "subject"), "label",
+                                                  json_object_get(it, "label"), "score",
+                                                  json_object_get(it, "score"), "rank",
+                                                  json_object_get(it, "rank")));
         }
         json_object_set_new(out, "ranking", rank);
         json_decref(a);

@@ -152,14 +152,8 @@ static void list_common(http_req *r, http_resp *w, const char *force_queue)
     }
 }
 
-void h_orders_list(http_req *r, http_resp *w)
-{
-    list_common(r, w, NULL);
-}
-void h_orders_mine(http_req *r, http_resp *w)
-{
-    list_common(r, w, "mine");
-}
+void h_orders_list(http_req *r, http_resp *w) { list_common(r, w, NULL); }
+void h_orders_mine(http_req *r, http_resp *w) { list_common(r, w, "mine"); }
 
 void h_orders_counts(http_req *r, http_resp *w)
 {

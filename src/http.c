@@ -174,14 +174,12 @@ void resp_json(http_resp *w, int status, json_t *body)
     wbuf b = WBUF_INIT;
     int rc = json_out(&b, body);
     json_decref(body);
-    size_t len = 0;
-    char *s = rc == 0 ? wbuf_steal(&b, &len) : NULL;
-    if (!s) {
+    if (rc != 0) {
         wbuf_free(&b);
         resp_error(w, 500, "internal", "cannot encode response");
         return;
     }
-    resp_bytes(w, status, "application/json; charset=utf-8", s, len);
+    resp_json_text(w, status, &b);
 }
 
 void resp_json_text(http_resp *w, int status, wbuf *body)

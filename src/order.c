@@ -2085,8 +2085,9 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
     }
 }
 
-/* Ends a list page's answer {items: [...], queue, next_cursor}, opened by
- * page_begin; the cursor names the page's last row when more follow. */
+/* A list page's answer {items: [...], queue, next_cursor}: page_begin opens
+ * it, list_item writes each row, page_end closes it; the cursor names the
+ * page's last row when more follow. */
 static void page_begin(jw *j)
 {
     jw_object(j, NULL);

@@ -58,6 +58,15 @@ static void test_fixed_cases(void **state)
     free(got);
     json_decref(v);
 
+    /* every ASCII byte on its own (the escape table, entry by entry) */
+    for (int c = 0; c < 0x80; c++) {
+        char one = (char)c;
+        json_t *b = json_stringn(&one, 1);
+        assert_non_null(b);
+        assert_same_as_dumps(b);
+        json_decref(b);
+    }
+
     /* a NUL inside a string and inside a key */
     json_t *o = json_object();
     json_object_setn_new(o, "a\0b", 3, json_stringn("x\0y", 3));
