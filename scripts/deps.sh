@@ -6,13 +6,15 @@ set -eu
 
 # C toolchain and libraries, fuzzing runtime, test and benchmark tools,
 # front-end libraries served by whistle (Leaflet, Chart.js) and Chromium
-# for the browser tests.
+# for the browser tests, with a Chinese font so that the pages it prints to
+# PDF (monthly report, ledger) carry their Chinese text, which the tests read
+# back (a bare Debian 12 has none).
 PACKAGES="
 build-essential cmake pkg-config clang libfuzzer-14-dev libclang-rt-14-dev
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
 libxlsxwriter-dev libqrencode-dev libcmocka-dev
 nodejs npm curl jq zbar-tools wrk sqlite3 unzip poppler-utils
-chromium libjs-leaflet libjs-chart.js
+chromium fonts-wqy-microhei libjs-leaflet libjs-chart.js
 "
 
 missing=""

@@ -87,6 +87,9 @@ void h_grids_resolve(http_req *r, http_resp *w);
 
 /* api_orders.c — reports, queues, order actions, tracking, photos, catalogue, calendar */
 void h_reports_create(http_req *r, http_resp *w);
+/* A queue page (index walk, bounded by its limit) rather than a full-text
+ * or radius search, whose cost has no such bound: see route.inline_if. */
+int orders_list_is_cheap(const http_req *r);
 void h_orders_list(http_req *r, http_resp *w);
 void h_orders_mine(http_req *r, http_resp *w);
 void h_orders_counts(http_req *r, http_resp *w);

@@ -153,6 +153,11 @@ static void list_common(http_req *r, http_resp *w, const char *force_queue)
 }
 
 void h_orders_list(http_req *r, http_resp *w) { list_common(r, w, NULL); }
+
+int orders_list_is_cheap(const http_req *r)
+{
+    return !req_query(r, "q") && !req_query(r, "near");
+}
 void h_orders_mine(http_req *r, http_resp *w) { list_common(r, w, "mine"); }
 
 void h_orders_counts(http_req *r, http_resp *w)

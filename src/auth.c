@@ -252,11 +252,17 @@ static int resolve_session(store *st, const char *cookie, principal *p, werr *e)
         return werr_set(e, W_EUNAUTH, "session_expired",
                         "登录已过期，请重新登录 (session expired: log in again)");
     /* Refresh the idle timer at most once a minute: not a write per request. */
-    if (now - last_seen >= 60) {
-        struct touch_ctx c = {p->session_id, now};
-        store_write(st, touch_tx, &c);
-    }
+    if (now - last_seen >= 60)
+        p->touch_due = now;
     return WOK;
+}
+
+int auth_touch(store *st, int64_t session_id, int64_t touch_due)
+{
+    if (!touch_due)
+        return WOK;
+    struct touch_ctx c = {session_id, touch_due};
+    return store_write(st, touch_tx, &c);
 }
 
 int auth_resolve(store *st, const char *authorization, const char *cookie, principal *p, werr *e)

@@ -30,8 +30,13 @@ int auth_logout(store *st, const principal *p, const audit_actor *a, werr *e);
 
 /* Resolves the caller from an Authorization header value and/or a session
  * cookie value. No credentials: WOK with p->user_id == 0. Credentials
- * that do not check out: W_EUNAUTH. */
+ * that do not check out: W_EUNAUTH. Only reads: when the session's idle
+ * timer is due for its refresh (once a minute), p->touch_due is set and
+ * the caller runs auth_touch, on a thread that may wait for the writer. */
 int auth_resolve(store *st, const char *authorization, const char *cookie, principal *p, werr *e);
+/* Records p->touch_due as the session's last activity (nothing to do when
+ * it is 0). A failure only means the refresh waits for the next request. */
+int auth_touch(store *st, int64_t session_id, int64_t touch_due);
 
 /* Issues a bearer token for user_id; token receives "wt_" + 48 hex. */
 int auth_token_issue(store *st, const audit_actor *a, int64_t user_id, const char *label,

@@ -98,7 +98,9 @@ typedef struct server_config {
     size_t max_header;        /* request line + headers */
     int test_clock;           /* expose POST /api/v1/test/clock (tests only) */
     int secure_cookies;       /* add Secure to cookies (behind TLS) */
-    int connection_nice;      /* nice levels connection threads run below the process */
+    int connection_nice;      /* nice levels HTTP and work-lane threads run below the process */
+    int http_threads;         /* HTTP event threads (epoll); 0: a thread per connection */
+    int workers;              /* work-lane threads: requests that may wait (lane.h) */
 } server_config;
 
 void server_config_defaults(server_config *c);

@@ -69,6 +69,14 @@ static int cmd_serve(int argc, char **argv)
          "nice levels the threads that serve connections run below the rest of the process, so "
          "that the single writer runs first (0 to 19; 0: the same)",
          0, "10"},
+        {"http-threads", "WHISTLE_HTTP_THREADS",
+         "threads that read requests and send answers for all connections (epoll), and run the "
+         "cheap reads themselves (1 to 64; 0: a thread per connection instead)",
+         0, "4"},
+        {"workers", "WHISTLE_WORKERS",
+         "threads that run the requests that may wait (writes, long reads) for the HTTP threads "
+         "(1 to 1024)",
+         0, "64"},
         {"secure-cookies", "WHISTLE_SECURE_COOKIES", "mark cookies Secure (serving behind TLS)", 1,
          NULL},
         {"no-jobs", NULL, "do not run background jobs (overdue checks, webhooks)", 1, NULL},
@@ -93,6 +101,8 @@ static int cmd_serve(int argc, char **argv)
     cfg.secure_cookies = cli_get(flags, "secure-cookies") != NULL;
     cfg.test_clock = cli_get(flags, "test-clock") != NULL;
     cfg.connection_nice = (int)cli_int("serve", flags, "connection-nice", 0, 19);
+    cfg.http_threads = (int)cli_int("serve", flags, "http-threads", 0, 64);
+    cfg.workers = (int)cli_int("serve", flags, "workers", 1, 1024);
     const char *lvl = cli_get(flags, "log-level");
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     int level = -1;

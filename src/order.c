@@ -1615,8 +1615,10 @@ static json_t *timeline(db *d, int64_t id, int public_view)
             json_object_set_new(ev, "dept_id", json_integer(db_col_int64(s, 7)));
             json_object_set_new(ev, "note",
                                 db_col_text(s, 8) ? json_string(db_col_text(s, 8)) : json_null());
+            /* An event with no details (accept, onsite, ...) stores NULL; the
+             * API promises an object (docs/openapi.json), so it gets {}. */
             json_t *data = db_col_text(s, 9) ? json_loads(db_col_text(s, 9), 0, NULL) : NULL;
-            json_object_set_new(ev, "data", data ? data : json_null());
+            json_object_set_new(ev, "data", data ? data : json_object());
             json_t *att = db_col_text(s, 10) ? json_loads(db_col_text(s, 10), 0, NULL) : NULL;
             json_object_set_new(ev, "attachments", att ? att : json_array());
         }

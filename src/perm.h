@@ -45,6 +45,7 @@ typedef struct principal {
     int via_token;       /* bearer token: no CSRF check */
     int64_t session_id;
     char csrf[65];
+    int64_t touch_due; /* session's idle timer due for a refresh: the time to record (auth_touch) */
 } principal;
 
 /* Route permission that needs no login. */

@@ -17,6 +17,8 @@ enum route_flags {
     ROUTE_NO_LOG = 1 << 3,  /* do not log each call (metrics, health) */
     ROUTE_PREFIX = 1 << 4,  /* pattern matches any path that starts with it */
     ROUTE_PRIORITY = 1 << 5, /* run on the priority lane (lane.h): leaders' screens */
+    ROUTE_INLINE = 1 << 6,   /* a cheap read, run on the HTTP event thread itself: it must
+                                never write (store_write refuses there) and never be slow */
 };
 
 struct route {
@@ -26,6 +28,9 @@ struct route {
     const char *perm;
     unsigned flags;
     const char *summary; /* one line, English; used by the API reference */
+    /* For a ROUTE_INLINE route whose cost depends on the request: 1 when
+     * this one is cheap enough for the event thread (NULL: always). */
+    int (*inline_if)(const http_req *r);
 };
 
 extern const struct route routes[];

@@ -700,8 +700,20 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static _Thread_local int writes_forbidden;
+
+void store_forbid_writes_on_this_thread(int forbid)
+{
+    writes_forbidden = forbid;
+}
+
 int store_write(store *st, store_write_fn fn, void *ctx)
 {
+    if (writes_forbidden) {
+        log_error(NULL, "store_write on a thread that must not wait for the writer (a route "
+                        "marked ROUTE_INLINE that writes?)");
+        return W_EINTERNAL;
+    }
     struct write_job job = {fn, ctx, WOK, 0, 0, PTHREAD_COND_INITIALIZER, NULL};
     pthread_mutex_lock(&st->mu);
     if (st->stopping) {

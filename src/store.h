@@ -79,6 +79,12 @@ void store_release(store *st, db *d);
 
 typedef int (*store_write_fn)(db *d, void *ctx);
 int store_write(store *st, store_write_fn fn, void *ctx);
+/* Marks the calling thread as one that must never wait for the writer (an
+ * HTTP event thread serving many connections: http.c). store_write from
+ * such a thread refuses with W_EINTERNAL and logs why, so that a route
+ * wrongly marked ROUTE_INLINE fails its tests instead of stalling every
+ * connection of the thread behind a group commit. */
+void store_forbid_writes_on_this_thread(int forbid);
 
 /* SQLite online backup of the live database into path (safe while serving). */
 int store_backup(store *st, const char *path, werr *e);

@@ -303,18 +303,30 @@ async function openConnection(url) {
   return sock;
 }
 
-for (const levels of [7, 0]) {
-  test(`--connection-nice ${levels}: connection threads run that many nice levels below the process`, async () => {
-    const s = await startServer({ args: ['--connection-nice', String(levels)] });
+// The threads that serve connections: MHD's (event threads, or a thread per
+// connection) and the work lane's. The writer, the priority lane and the
+// background jobs keep the process's priority.
+const serving = (t) => t.comm.startsWith('MHD-') || t.comm === 'whistle-work';
+
+for (const [levels, model] of [[7, []], [0, []], [5, ['--http-threads', '0']]]) {
+  test(`--connection-nice ${levels} ${model.join(' ')}: the threads that serve connections run that many nice levels below the process`, async () => {
+    const s = await startServer({ args: ['--connection-nice', String(levels), ...model] });
     const sock = await openConnection(s.url);
     try {
       const threads = threadNices(s.proc.pid);
       const main = threads.find((t) => t.tid === s.proc.pid);
-      const conns = threads.filter((t) => t.comm.startsWith('MHD-conn'));
-      assert.ok(main && conns.length >= 1, JSON.stringify(threads));
+      const conns = threads.filter(serving);
+      assert.ok(main, JSON.stringify(threads));
+      // with event threads: --http-threads (4) of MHD's and --workers (64) of the lane's
+      if (model.length) assert.ok(conns.some((t) => t.comm.startsWith('MHD-conn')), JSON.stringify(threads));
+      else {
+        assert.equal(conns.filter((t) => t.comm.startsWith('MHD-worker')).length, 4, JSON.stringify(threads));
+        assert.equal(conns.filter((t) => t.comm === 'whistle-work').length, 64, JSON.stringify(threads));
+      }
       for (const t of conns) assert.equal(t.nice, Math.min(19, main.nice + levels), JSON.stringify(t));
-      // the other threads (the writer among them) keep the process's priority
-      for (const t of threads.filter((x) => !x.comm.startsWith('MHD-conn'))) assert.equal(t.nice, main.nice, JSON.stringify(t));
+      const prio = threads.filter((t) => t.comm === 'whistle-prio');
+      assert.equal(prio.length, 2, JSON.stringify(threads));
+      for (const t of threads.filter((x) => !serving(x))) assert.equal(t.nice, main.nice, JSON.stringify(t));
     } finally {
       sock.destroy();
       await s.stop();

@@ -90,6 +90,20 @@ static void test_write_and_rollback(void **state)
     assert_int_equal(store_write(st, insert_dept, &ok), W_ECONFLICT);
 }
 
+/* A thread marked as one that must not wait for the writer (an HTTP event
+ * thread) is refused, and nothing is written; other threads are not. */
+static void test_forbidden_writes(void **state)
+{
+    store *st = *state;
+    struct ins a = {"FORBID1", 0};
+    store_forbid_writes_on_this_thread(1);
+    assert_int_equal(store_write(st, insert_dept, &a), W_EINTERNAL);
+    store_forbid_writes_on_this_thread(0);
+    assert_int_equal(count_code(st, "FORBID1"), 0);
+    assert_int_equal(store_write(st, insert_dept, &a), WOK);
+    assert_int_equal(count_code(st, "FORBID1"), 1);
+}
+
 static int count_in(db *d, const char *code)
 {
     db_stmt *s = db_query(d, "SELECT count(*) FROM departments WHERE code = ?", "t", code);
@@ -510,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_injection_is_data),
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_empty_sql),
+        cmocka_unit_test(test_forbidden_writes),
         cmocka_unit_test(test_concurrent_group_commit),
         cmocka_unit_test(test_audit_append_only),
         cmocka_unit_test(test_audit_triggers),
