@@ -100,3 +100,37 @@ test('a session used only through inline reads has its idle timer refreshed', as
     srv.cleanup();
   }
 });
+
+async function writeJobs(url) {
+  const text = await (await fetch(url + '/metrics')).text();
+  return Number(text.match(/^whistle_db_write_jobs_total (\d+)/m)[1]);
+}
+
+test('a stale click is refused on a read, without a job for the writer', async () => {
+  const srv = await startServer({ demo: true, args: ['--no-jobs'] });
+  try {
+    const dept = new Client(srv.url);
+    assert.equal((await dept.login('chengguan', 'whistle-demo')).status, 200);
+    const q = await dept.get('/api/v1/orders?queue=department&state=dispatched&limit=5');
+    assert.equal(q.status, 200, q.text);
+    const o = q.body.items[0];
+    assert.ok(o, 'a dispatched order of the department');
+    const before = await writeJobs(srv.url);
+    const r = await dept.post(`/api/v1/orders/${o.id}/sign`, { note: '已签收' });
+    assert.equal(r.status, 200, r.text);
+    const afterSign = await writeJobs(srv.url);
+    assert.equal(afterSign, before + 1, 'the sign is one write job');
+    // signing again, and feeding back on an order of another state, are stale
+    for (let i = 0; i < 5; i++) {
+      const again = await dept.post(`/api/v1/orders/${o.id}/sign`, { note: '已签收' });
+      assert.equal(again.status, 409, again.text);
+      assert.equal(again.body.error.code, 'wrong_state');
+    }
+    const missing = await dept.post('/api/v1/orders/999999999/sign', {});
+    assert.equal(missing.status, 404, missing.text);
+    assert.equal(await writeJobs(srv.url), afterSign, 'refusals queued no write');
+  } finally {
+    await srv.stop();
+    srv.cleanup();
+  }
+});
