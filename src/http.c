@@ -54,7 +54,7 @@ struct server {
 
 struct conn_req {
     struct server *srv;
-    lane_job job;     /* while the request is on a lane */
+    lane_job job;         /* while the request is on a lane */
     _Atomic int answered; /* a lane thread has filled resp: queue it */
     http_req req;
     http_resp resp;
@@ -813,7 +813,8 @@ int server_start(store *st, const server_config *c, struct server **out, werr *e
         free(srv);
         return werr_set(e, W_EINTERNAL, "out_of_memory", "cannot start the priority lane");
     }
-    if (c->http_threads > 0 && lane_start(c->workers, c->connection_nice, "whistle-work", &srv->work) != WOK) {
+    if (c->http_threads > 0 &&
+        lane_start(c->workers, c->connection_nice, "whistle-work", &srv->work) != WOK) {
         lane_stop(srv->lane);
         lane_free(srv->lane);
         free(srv);

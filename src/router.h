@@ -11,11 +11,11 @@
 typedef void (*handler_fn)(http_req *r, http_resp *w);
 
 enum route_flags {
-    ROUTE_JSON = 1 << 0,    /* body must be a JSON object (415/400 otherwise) */
-    ROUTE_UPLOAD = 1 << 1,  /* large body allowed (photos, imports) */
-    ROUTE_NO_CSRF = 1 << 2, /* state-changing route usable without a session (login) */
-    ROUTE_NO_LOG = 1 << 3,  /* do not log each call (metrics, health) */
-    ROUTE_PREFIX = 1 << 4,  /* pattern matches any path that starts with it */
+    ROUTE_JSON = 1 << 0,     /* body must be a JSON object (415/400 otherwise) */
+    ROUTE_UPLOAD = 1 << 1,   /* large body allowed (photos, imports) */
+    ROUTE_NO_CSRF = 1 << 2,  /* state-changing route usable without a session (login) */
+    ROUTE_NO_LOG = 1 << 3,   /* do not log each call (metrics, health) */
+    ROUTE_PREFIX = 1 << 4,   /* pattern matches any path that starts with it */
     ROUTE_PRIORITY = 1 << 5, /* run on the priority lane (lane.h): leaders' screens */
     ROUTE_INLINE = 1 << 6,   /* a cheap read, run on the HTTP event thread itself: it must
                                 never write (store_write refuses there) and never be slow */

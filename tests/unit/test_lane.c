@@ -20,7 +20,6 @@
 #include "err.h"
 #include "lane.h"
 
-
 struct counter {
     pthread_mutex_t mu;
     int n;
