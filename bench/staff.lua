@@ -1,17 +1,24 @@
 -- (b) Staff traffic from many users of different roles and scopes (tokens
--- issued by run.sh, one line per user: "token dept_id grid_code"):
+-- issued by run.sh, one line per user: "token role dept_id scope"):
 --   70% queue pages (GET /api/v1/orders?queue=… for the user's queue),
---   20% order details (GET /api/v1/orders/{id}),
+--   20% order details (GET /api/v1/orders/{id}) of orders in the user's
+--       scope ("scope id" lines: d<dept>, g<grid> or all),
 --   10% state actions (POST /api/v1/orders/{id}/sign on dispatched orders
 --       of the handler's department; a 409 "already signed" is a correct
 --       answer to a stale click and is counted under 4xx, not as an error).
 dofile(os.getenv("BENCH_DIR") .. "/lib.lua")
 local users = {}
 for _, l in ipairs(bench_lines(os.getenv("BENCH_USERS"))) do
-  local tok, role, dept = l:match("(%S+) (%S+) (%S+)")
-  table.insert(users, { h = { ["Authorization"] = "Bearer " .. tok }, role = role, dept = dept })
+  local tok, role, dept, scope = l:match("(%S+) (%S+) (%S+) (%S+)")
+  table.insert(users, { h = { ["Authorization"] = "Bearer " .. tok }, role = role, dept = dept,
+                        scope = scope })
 end
-local ids = bench_lines(os.getenv("BENCH_ORDER_IDS"))          -- any orders
+local ids = {}                                                -- scope → order ids
+for _, l in ipairs(bench_lines(os.getenv("BENCH_ORDER_IDS"))) do
+  local scope, id = l:match("(%S+) (%S+)")
+  ids[scope] = ids[scope] or {}
+  table.insert(ids[scope], id)
+end
 local signable = {}                                           -- dept → dispatched ids
 for _, l in ipairs(bench_lines(os.getenv("BENCH_SIGNABLE"))) do
   local id, dept = l:match("(%S+) (%S+)")
@@ -28,7 +35,7 @@ function request()
     return wrk.format("GET", "/api/v1/orders?queue=" .. (queues[u.role] or "all") .. "&limit=20",
                       u.h)
   elseif r <= 90 or u.role ~= "department_handler" or not signable[u.dept] then
-    return wrk.format("GET", "/api/v1/orders/" .. bench_pick(ids), u.h)
+    return wrk.format("GET", "/api/v1/orders/" .. bench_pick(ids[u.scope] or ids["all"]), u.h)
   else
     local h = { ["Authorization"] = u.h["Authorization"], ["Content-Type"] = "application/json" }
     return wrk.format("POST", "/api/v1/orders/" .. bench_pick(signable[u.dept]) .. "/sign", h,
