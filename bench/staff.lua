@@ -13,18 +13,20 @@ for _, l in ipairs(bench_lines(os.getenv("BENCH_USERS"))) do
   table.insert(users, { h = { ["Authorization"] = "Bearer " .. tok }, role = role, dept = dept,
                         scope = scope })
 end
-local ids = {}                                                -- scope → order ids
-for _, l in ipairs(bench_lines(os.getenv("BENCH_ORDER_IDS"))) do
-  local scope, id = l:match("(%S+) (%S+)")
-  ids[scope] = ids[scope] or {}
-  table.insert(ids[scope], id)
+-- The "a b" lines of a file grouped into lists: key → values (the key is
+-- the first field, or the second when key_second).
+local function grouped(path, key_second)
+  local t = {}
+  for _, l in ipairs(bench_lines(path)) do
+    local k, v = l:match("(%S+) (%S+)")
+    if key_second then k, v = v, k end
+    t[k] = t[k] or {}
+    table.insert(t[k], v)
+  end
+  return t
 end
-local signable = {}                                           -- dept → dispatched ids
-for _, l in ipairs(bench_lines(os.getenv("BENCH_SIGNABLE"))) do
-  local id, dept = l:match("(%S+) (%S+)")
-  signable[dept] = signable[dept] or {}
-  table.insert(signable[dept], id)
-end
+local ids = grouped(os.getenv("BENCH_ORDER_IDS"))             -- scope → order ids
+local signable = grouped(os.getenv("BENCH_SIGNABLE"), true)   -- dept → dispatched ids
 local queues = { dispatcher = "dispatch", department_handler = "department",
                  grid_worker = "grid", leader = "all" }
 local json_h = { ["Content-Type"] = "application/json" }
