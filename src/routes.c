@@ -5,6 +5,11 @@
  * docs/openapi.json must describe it (tests/api/openapi.test.mjs checks).
  *
  * Permissions are listed per role in perm.c.
+ *
+ * Flags: J (JSON body), P (the leaders' screens: priority lane), I (a cheap
+ * read that the HTTP event thread runs itself; anything that writes, or
+ * whose cost has no bound, must not be I — store_write refuses there, and
+ * a slow I route stalls every connection of its thread). See http.c.
  */
 #include "api.h"
 
