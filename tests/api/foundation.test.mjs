@@ -335,8 +335,10 @@ for (const [levels, model] of [[7, []], [0, []], [5, ['--http-threads', '0']]]) 
   });
 }
 
-test('--connection-nice out of range is refused naming the flag', () => {
-  const r = cli(['serve', '--connection-nice', '25', '--db', '/nonexistent/x.db']);
-  assert.equal(r.status, 2);
-  assert.match(r.stderr, /connection-nice/);
+test('--connection-nice, --http-threads and --workers out of range are refused naming the flag', () => {
+  for (const [flag, value] of [['--connection-nice', '25'], ['--http-threads', '65'], ['--http-threads', '-1'], ['--workers', '0'], ['--workers', '1025']]) {
+    const r = cli(['serve', flag, value, '--db', '/nonexistent/x.db']);
+    assert.equal(r.status, 2, `${flag} ${value}`);
+    assert.match(r.stderr, new RegExp(flag.slice(2)), `${flag} ${value}`);
+  }
 });
