@@ -37,7 +37,17 @@ async function openFromQueue(page, queue, code, tag, word) {
   await page.locator('#q-search').fill(word);
   await page.locator('#q-search').press('Enter');
   const row = page.locator('#queue-list tbody tr', { hasText: code });
-  await row.waitFor();
+  try {
+    await row.waitFor();
+  } catch (e) {
+    // this wait has failed twice in full runs and never alone: say what the
+    // page showed instead, so that the next failure tells why
+    const shown = await page.locator('#queue-list').innerText().catch(() => '(no #queue-list)');
+    const search = await page.locator('#q-search').inputValue().catch(() => '(no #q-search)');
+    await shot(page, `failed-queue-${queue}-${tag}`).catch(() => {});
+    throw new Error(`order ${code} not in the ${queue} queue after searching "${word}" ` +
+      `(box holds "${search}", page ${page.url()}); the list shows: ${shown.slice(0, 600)}\n${e.message}`);
+  }
   await shot(page, `queue-${queue}-${tag}`);
   const rows = await page.locator('#queue-list tbody tr').allTextContents();
   const idx = rows.findIndex((r) => r.includes(code));
