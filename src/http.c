@@ -554,8 +554,7 @@ static lane *lane_for(struct server *srv, struct conn_req *cr)
     const struct route *rt = cr->req.route;
     if ((rt->flags & ROUTE_INLINE) && (!rt->inline_if || rt->inline_if(&cr->req)))
         return NULL;
-    unsigned flags = rt->flags;
-    if (flags & ROUTE_PRIORITY) {
+    if (rt->flags & ROUTE_PRIORITY) {
         metrics_priority_lane();
         return srv->lane;
     }

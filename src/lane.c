@@ -14,7 +14,6 @@ struct lane {
     pthread_cond_t work; /* a job was queued, or stop */
     pthread_cond_t done; /* a lane_run job finished */
     lane_job *head, *tail;
-    int queued;
     int stop;
     int nice_levels;
     int n;
@@ -47,7 +46,6 @@ static void *lane_main(void *p)
         l->head = j->next;
         if (!l->head)
             l->tail = NULL;
-        l->queued--;
         pthread_mutex_unlock(&l->mu);
         /* A posted job's memory may be gone once fn has run (fn may free it
          * or hand it back to MHD), so it is not touched after the call. */
@@ -93,7 +91,6 @@ static void enqueue(lane *l, lane_job *j)
     else
         l->head = j;
     l->tail = j;
-    l->queued++;
     pthread_cond_signal(&l->work);
 }
 
@@ -126,14 +123,6 @@ int lane_post(lane *l, lane_job *job, void (*fn)(void *), void *arg)
     enqueue(l, job);
     pthread_mutex_unlock(&l->mu);
     return WOK;
-}
-
-int lane_queued(lane *l)
-{
-    pthread_mutex_lock(&l->mu);
-    int n = l->queued;
-    pthread_mutex_unlock(&l->mu);
-    return n;
 }
 
 void lane_stop(lane *l)

@@ -40,8 +40,6 @@ int lane_run(lane *l, void (*fn)(void *), void *arg);
  * must stay valid until fn starts. W_EBUSY, without queueing, once
  * lane_stop has begun. */
 int lane_post(lane *l, lane_job *job, void (*fn)(void *), void *arg);
-/* Number of jobs queued and not yet started (a gauge for /metrics). */
-int lane_queued(lane *l);
 /* Refuses new work, runs what is queued, and joins the threads. */
 void lane_stop(lane *l);
 /* Frees a stopped lane (NULL is fine). Separate from lane_stop so that a

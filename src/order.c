@@ -1064,20 +1064,31 @@ struct act_ctx {
     werr *e;
 };
 
+/* Reads order id into *o and checks that the action suits its state and
+ * that the caller may take it: act_tx on the writer, and act on a reader
+ * first, so that a refusal does not wait for the writer. */
+static int read_checked(db *d, const principal *who, int as_reporter, int64_t id, int action,
+                        struct orow *o, const struct order_transition **t, werr *e)
+{
+    int rc = row_read(d, id, o);
+    if (rc == W_ENOTFOUND)
+        return werr_set(e, W_ENOTFOUND, "not_found", "no order %lld", (long long)id);
+    if (rc != WOK)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot read order");
+    *t = order_transition_for(action);
+    if (!*t)
+        return werr_set(e, W_EINVALID, "unknown_action", "unknown action");
+    return check(who, as_reporter, o, *t, e);
+}
+
 static int act_tx(db *d, void *arg)
 {
     struct act_ctx *c = arg;
     const order_action_input *in = c->in;
     struct orow o;
-    int rc = row_read(d, c->id, &o);
-    if (rc == W_ENOTFOUND)
-        return werr_set(c->e, W_ENOTFOUND, "not_found", "no order %lld", (long long)c->id);
+    const struct order_transition *t;
+    int rc = read_checked(d, c->who, c->as_reporter, c->id, in->action, &o, &t, c->e);
     if (rc != WOK)
-        return werr_set(c->e, W_EINTERNAL, "database_error", "cannot read order");
-    const struct order_transition *t = order_transition_for(in->action);
-    if (!t)
-        return werr_set(c->e, W_EINVALID, "unknown_action", "unknown action");
-    if ((rc = check(c->who, c->as_reporter, &o, t, c->e)) != WOK)
         return rc;
     int64_t now = clock_now();
     int from = o.state;
@@ -1311,27 +1322,6 @@ static int act_tx(db *d, void *arg)
                      : werr_set(c->e, W_EINTERNAL, "database_error", "cannot record the action");
 }
 
-/* What act_tx checks first (the order exists, the action suits its state,
- * the caller may take it), on a reader. */
-static int precheck(store *st, const principal *who, int as_reporter, int64_t id, int action,
-                    werr *e)
-{
-    const struct order_transition *t = order_transition_for(action);
-    if (!t)
-        return WOK; /* act_tx answers it */
-    db *d = store_reader(st);
-    if (!d)
-        return werr_set(e, W_EINTERNAL, "database_unavailable", "database unavailable");
-    struct orow o;
-    int rc = row_read(d, id, &o);
-    store_release(st, d);
-    if (rc == W_ENOTFOUND)
-        return werr_set(e, W_ENOTFOUND, "not_found", "no order %lld", (long long)id);
-    if (rc != WOK)
-        return werr_set(e, W_EINTERNAL, "database_error", "cannot read order");
-    return check(who, as_reporter, &o, t, e);
-}
-
 static int act(store *st, const principal *who, int as_reporter, const audit_actor *a, int64_t id,
                const order_action_input *in, json_t **out, werr *e)
 {
@@ -1352,7 +1342,13 @@ static int act(store *st, const principal *who, int as_reporter, const audit_act
      * of behind a group commit. The refusal is exact: it holds for the
      * latest committed state when it was read, inside this request. The
      * write checks again, for what commits in between. */
-    int rc = precheck(st, who, as_reporter, id, in->action, e);
+    struct orow o;
+    const struct order_transition *t;
+    db *rd = store_reader(st);
+    if (!rd)
+        return werr_set(e, W_EINTERNAL, "database_unavailable", "database unavailable");
+    int rc = read_checked(rd, who, as_reporter, id, in->action, &o, &t, e);
+    store_release(st, rd);
     if (rc != WOK)
         return rc;
     /* Everything that needs reading (departments, photos, the catalogue)
@@ -1378,13 +1374,8 @@ static int act(store *st, const principal *who, int as_reporter, const audit_act
         c.recat_version = cur->version;
     }
     if (in->action == OA_DISPATCH) {
-        db *d = store_reader(st);
-        struct orow o;
-        rc = d ? row_read(d, id, &o) : W_EINTERNAL;
-        if (rc == W_ENOTFOUND)
-            werr_set(e, rc, "not_found", "no order %lld", (long long)id);
-        else if (rc != WOK)
-            werr_set(e, rc, "database_error", "cannot read order");
+        db *d = store_reader(st); /* o: as read above */
+        rc = d ? WOK : werr_set(e, W_EINTERNAL, "database_unavailable", "database unavailable");
         if (rc == WOK && in->dept_id) {
             db_stmt *s = db_query(d, "SELECT 1 FROM departments WHERE id = ? AND active = 1", "I",
                                   in->dept_id);

@@ -79,7 +79,6 @@ static void test_post_runs_everything_before_stop(void **state)
     /* lane_stop runs what is queued before it returns */
     lane_stop(l);
     assert_int_equal(c.n, 500);
-    assert_int_equal(lane_queued(l), 0);
     lane_job j;
     assert_int_equal(lane_post(l, &j, count, &c), W_EBUSY);
     assert_int_equal(c.n, 500);
