@@ -20,6 +20,9 @@
 #   BENCH_KEEP=1 (keep the run's directory: server log, wrk output, tokens)
 #   BENCH_DB_COPY=FILE (run on FILE, a copy of the dataset made beforehand, as
 #     it is: for repeated experiments without copying the 24 GB city each time)
+#   BENCH_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p"
+#     (run the server under a wrapper: instruction counts per request do not
+#     move with the machine's load; use few connections, e.g. BENCH_CONNECTIONS=4)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -145,11 +148,14 @@ start_server() { # db
 	local db=$1
 	for _ in 1 2 3; do
 		PORT=$(free_port) || die "no free port"
-		"$BIN" serve --db "$db" --listen "127.0.0.1:$PORT" --max-connections 2048 \
+		# shellcheck disable=SC2086 # the wrapper is a command line
+		${BENCH_WRAP:-} "$BIN" serve --db "$db" --listen "127.0.0.1:$PORT" --max-connections 2048 \
 			2>>"$RUN/serve.log" &
 		SERVER_PID=$!
 		PIDS+=("$SERVER_PID")
-		for _ in $(seq 100); do
+		local tries=100
+		[ -n "${BENCH_WRAP:-}" ] && tries=1200 # a wrapped server starts slowly
+		for _ in $(seq $tries); do
 			curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
 			kill -0 "$SERVER_PID" 2>/dev/null || break
 			sleep 0.1

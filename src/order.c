@@ -2041,58 +2041,49 @@ static int queue_parse(const char *s)
 
 /* A grid queue page with no filters: newest first across every grid code
  * under the prefix. The index orders_grid (grid_code, created_at, id) holds
- * each code's orders newest first, so the page is the merge of each code's
- * first rows: the work grows with the number of grid codes under the
- * prefix (a city community: a few hundred), not with their orders (tens of
- * thousands a year), which the single query had to sort. The codes are
- * taken from the orders themselves, one index seek each, so an order filed
- * under any code (a retired grid's too) is found. Fills keys[]/ids[] with
- * up to want (created_at, id) pairs, newest first. */
+ * each code's orders in time order, so the page is the merge of each
+ * code's newest rows: the work grows with the number of grid codes under
+ * the prefix (a city community: a few hundred), not with their orders
+ * (tens of thousands a year), which the single query had to sort.
+ *
+ * One statement walks the index backwards, from the last code under the
+ * prefix to the first, each code's rows newest first; once a code's rows
+ * are older than a full page's last, the walk jumps past the rest of that
+ * code (the statement is run again below it): about one seek per code. The
+ * codes are the orders' own, so an order filed under any code (a retired
+ * grid's too) is found. With a cursor, the rows of each code newer than it
+ * are stepped over in the index: as many entries as the pages before it
+ * showed. Fills keys[]/ids[] with up to want (created_at, id) pairs, newest
+ * first. */
 static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, int64_t ck,
                          int64_t cid, int want, int64_t *keys, int64_t *ids, int *n)
 {
     *n = 0;
-    char code[80];
-    snprintf(code, sizeof code, "%s", lo);
-    int first = 1;
+    char below[80]; /* the walk's upper bound: codes below this one */
+    snprintf(below, sizeof below, "%s", hi);
     for (;;) {
-        /* the next code present in orders (the first one may be lo itself) */
-        db_stmt *s =
-            first ? db_query(d,
-                             "SELECT grid_code FROM orders WHERE grid_code >= ? AND grid_code < ? "
-                             "ORDER BY grid_code LIMIT 1",
-                             "tt", code, hi)
-                  : db_query(d,
-                             "SELECT grid_code FROM orders WHERE grid_code > ? AND grid_code < ? "
-                             "ORDER BY grid_code LIMIT 1",
-                             "tt", code, hi);
+        db_stmt *s = db_query(d,
+                              "SELECT grid_code, created_at, id FROM orders WHERE grid_code >= ? "
+                              "AND grid_code < ? AND (? = 0 OR created_at < ? OR (created_at = ? "
+                              "AND id < ?)) ORDER BY grid_code DESC, created_at DESC, id DESC",
+                              "ttiIII", lo, below, has_cursor, ck, ck, cid);
         if (!s)
             return W_EINTERNAL;
-        int rc = db_step(s);
-        if (rc == DB_ROW)
-            snprintf(code, sizeof code, "%s", db_col_text(s, 0) ? db_col_text(s, 0) : "");
-        db_done(s);
-        if (rc != DB_ROW)
-            return rc == DB_DONE ? WOK : W_EINTERNAL;
-        first = 0;
-        /* this code's newest orders, read lazily: the loop stops at the
-         * first one older than a full page's last (a seek or two a code) */
-        s = db_query(d,
-                     "SELECT created_at, id FROM orders WHERE grid_code = ? AND (? = 0 OR "
-                     "created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, "
-                     "id DESC LIMIT ?",
-                     "tiIIIi", code, has_cursor, ck, ck, cid, want);
-        if (!s)
-            return W_EINTERNAL;
+        int rc, jumped = 0;
         while ((rc = db_step(s)) == DB_ROW) {
-            int64_t k = db_col_int64(s, 0), id = db_col_int64(s, 1);
-            /* insert into the sorted page; stop once this code's rows are
-             * older than a full page's last */
+            int64_t k = db_col_int64(s, 1), id = db_col_int64(s, 2);
+            /* insert into the sorted page */
             int at = *n;
             while (at > 0 && (keys[at - 1] < k || (keys[at - 1] == k && ids[at - 1] < id)))
                 at--;
             if (at >= want) {
-                rc = DB_DONE; /* the rest of this code's rows are older still */
+                /* this code's other rows are older still: on to the codes
+                 * below it */
+                const char *code = db_col_text(s, 0);
+                if (!code) /* orders without a grid sort first: none left */
+                    break;
+                snprintf(below, sizeof below, "%s", code);
+                jumped = 1;
                 break;
             }
             int last = *n < want ? *n : want - 1;
@@ -2103,8 +2094,10 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
                 (*n)++;
         }
         db_done(s);
-        if (rc != DB_DONE)
+        if (rc == DB_ERROR)
             return W_EINTERNAL;
+        if (!jumped)
+            return WOK;
     }
 }
 
@@ -2132,8 +2125,32 @@ static int page_end(jw *j, int queue, int more, int64_t last_key, int64_t last_i
     return jw_finish(j) == 0 ? WOK : W_EINTERNAL;
 }
 
-/* The grid queue page through grid_page_ids(): the page's rows, one
- * lookup each, in the merged order; the same answer as the general query. */
+/* Writes the orders ids[0..n) as list items, in that order: one lookup by
+ * primary key each. A page's ids are found first (an index walk, no row
+ * read), so only the page's own rows are read, and nothing is sorted
+ * twice. An id gone since (none are deleted today) is left out. */
+static int page_rows(db *d, const principal *who, const int64_t *ids, int n, jw *j)
+{
+    int64_t now = clock_now();
+    for (int i = 0; i < n; i++) {
+        db_stmt *s = db_query(d,
+                              "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON "
+                              "d.id = o.lead_dept_id WHERE o.id = ?",
+                              "I", ids[i]);
+        if (!s)
+            return W_EINTERNAL;
+        int rc = db_step(s);
+        if (rc == DB_ROW)
+            list_item(j, s, who, now);
+        db_done(s);
+        if (rc == DB_ERROR)
+            return W_EINTERNAL;
+    }
+    return WOK;
+}
+
+/* The grid queue page through grid_page_ids(): the page's rows in the
+ * merged order; the same answer as the general query. */
 static int grid_page(db *d, const principal *who, const struct filt *f, int has_cursor, int64_t ck,
                      int64_t cid, int limit, wbuf *out)
 {
@@ -2144,19 +2161,9 @@ static int grid_page(db *d, const principal *who, const struct filt *f, int has_
     jw j;
     jw_init(&j, out);
     page_begin(&j);
-    int64_t now = clock_now();
     int shown = n > limit ? limit : n;
-    for (int i = 0; i < shown; i++) {
-        db_stmt *s = db_query(d,
-                              "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON "
-                              "d.id = o.lead_dept_id WHERE o.id = ?",
-                              "I", ids[i]);
-        if (s && db_step(s) == DB_ROW)
-            list_item(&j, s, who, now);
-        db_done(s);
-        if (!s)
-            return W_EINTERNAL;
-    }
+    if (page_rows(d, who, ids, shown, &j) != WOK)
+        return W_EINTERNAL;
     return page_end(&j, Q_GRID, n > limit, shown ? keys[shown - 1] : 0, shown ? ids[shown - 1] : 0);
 }
 
@@ -2204,40 +2211,37 @@ int order_list(db *d, const principal *who, const order_query *q, wbuf *out, wer
     const char *extra = (queue == Q_DEPARTMENT && !q->state)
                             ? " AND o.state IN ('dispatched', 'signed', 'rework', 'feedback')"
                             : "";
-    /* The page's ids first, then their rows: the inner query walks the
-     * queue's index without reading order rows (SQLite defers the row seek
-     * while the filters' parameters are unset), so sorting a community's
-     * thousands of orders by time sorts index entries, not whole rows; only
-     * the page's rows are read and joined. */
+    /* The page's ids and sort keys first: the query walks the queue's index
+     * without reading order rows (SQLite defers the row seek while the
+     * filters' parameters are unset), so sorting a community's thousands of
+     * orders by time sorts index entries, not whole rows. page_rows() then
+     * reads only the page's rows. */
     snprintf(sql, sizeof sql,
-             "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON d.id = "
-             "o.lead_dept_id WHERE o.id IN (SELECT o.id FROM orders o WHERE %s%s" FILTERS
-             " AND (? = 0 OR %s %s ? OR (%s = ? AND o.id %s ?)) ORDER BY %s LIMIT ?) "
-             "ORDER BY %s",
-             queues[queue].where, extra, key, cmp, key, cmp, queues[queue].order,
-             queues[queue].order);
+             "SELECT o.id, %s FROM orders o WHERE %s%s" FILTERS
+             " AND (? = 0 OR %s %s ? OR (%s = ? AND o.id %s ?)) ORDER BY %s LIMIT ?",
+             key, queues[queue].where, extra, key, cmp, key, cmp, queues[queue].order);
     db_stmt *s = run_queue(d, queue, sql, &f, 1, has_cursor, ck, cid, limit + 1);
     filt_free(&f);
     if (!s)
         return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
-    jw j;
-    jw_init(&j, out);
-    page_begin(&j);
-    int64_t now = clock_now(), last_key = 0, last_id = 0;
-    int n = 0, more = 0;
-    int key_col = queues[queue].key[2] == 'd' ? 16 : 14; /* deadline or created_at */
-    while (db_step(s) == DB_ROW) {
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        list_item(&j, s, who, now);
-        last_key = db_col_int64(s, key_col);
-        last_id = db_col_int64(s, 0);
+    int64_t keys[ORDER_PAGE_MAX + 1], ids[ORDER_PAGE_MAX + 1];
+    int n = 0, rc = DB_DONE;
+    while (n <= limit && (rc = db_step(s)) == DB_ROW) {
+        ids[n] = db_col_int64(s, 0);
+        keys[n] = db_col_int64(s, 1);
         n++;
     }
     db_done(s);
-    if (page_end(&j, queue, more, last_key, last_id) != WOK)
+    if (n <= limit && rc != DB_DONE)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
+    int shown = n > limit ? limit : n;
+    jw j;
+    jw_init(&j, out);
+    page_begin(&j);
+    if (page_rows(d, who, ids, shown, &j) != WOK)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
+    if (page_end(&j, queue, n > limit, shown ? keys[shown - 1] : 0, shown ? ids[shown - 1] : 0) !=
+        WOK)
         return werr_set(e, W_EINTERNAL, "internal", "cannot encode the list");
     return WOK;
 }
