@@ -190,13 +190,15 @@ void h_orders_get(http_req *r, http_resp *w)
         db_unavailable(w);
         return;
     }
-    json_t *out = NULL;
+    wbuf out = WBUF_INIT;
     int rc = order_get(d, r->who, id, &out, &e);
     store_release(r->st, d);
-    if (rc != WOK)
+    if (rc != WOK) {
+        wbuf_free(&out);
         resp_werr(w, &e);
-    else
-        resp_json(w, 200, out);
+    } else {
+        resp_json_text(w, 200, &out);
+    }
 }
 
 /* POST /api/v1/orders/{id}/{action}: one route per action in routes.c, all
@@ -255,13 +257,15 @@ void h_track(http_req *r, http_resp *w)
         db_unavailable(w);
         return;
     }
-    json_t *out = NULL;
+    wbuf out = WBUF_INIT;
     int rc = order_track(d, code, &out, &e);
     store_release(r->st, d);
-    if (rc != WOK)
+    if (rc != WOK) {
+        wbuf_free(&out);
         resp_werr(w, &e);
-    else
-        resp_json(w, 200, out);
+    } else {
+        resp_json_text(w, 200, &out);
+    }
 }
 
 static const char *const rating_values[] = {"satisfied", "basic", "unsatisfied", NULL};
@@ -288,13 +292,14 @@ void h_track_rate(http_req *r, http_resp *w)
         return;
     }
     db *d = store_reader(r->st);
-    json_t *out = NULL;
+    wbuf out = WBUF_INIT;
     if (d && order_track(d, code, &out, &e) == WOK) {
         store_release(r->st, d);
-        resp_json(w, 200, out);
+        resp_json_text(w, 200, &out);
         return;
     }
     store_release(r->st, d);
+    wbuf_free(&out);
     resp_json(w, 200, json_pack("{s:s}", "code", code));
 }
 

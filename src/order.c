@@ -1440,10 +1440,14 @@ static int act(store *st, const principal *who, int as_reporter, const audit_act
         return rc;
     }
     if (out) {
+        /* the order as it now is, for the answer */
+        *out = NULL;
+        wbuf b = WBUF_INIT;
         db *d = store_reader(st);
-        if (d)
-            order_get(d, who, id, out, e);
+        if (d && order_get(d, who, id, &b, e) == WOK)
+            *out = json_loadb(b.s, b.len, 0, NULL);
         store_release(st, d);
+        wbuf_free(&b);
     }
     return WOK;
 }
@@ -1499,17 +1503,6 @@ int order_track_rate(store *st, const principal *who, const audit_actor *a, cons
 
 /* ---- reads ------------------------------------------------------------------ */
 
-static void put_time(json_t *o, const char *key, int64_t t)
-{
-    if (t > 0) {
-        char buf[32];
-        clock_format(t, buf);
-        json_object_set_new(o, key, json_string(buf));
-    } else {
-        json_object_set_new(o, key, json_null());
-    }
-}
-
 static int may_see_contact(const principal *who)
 {
     return who && (perm_allows(who->role, "order.accept") || who->role == ROLE_GRID_WORKER);
@@ -1532,15 +1525,14 @@ static void mask_phone(const char *p, char out[32])
     "o.reporter_phone, o.anonymous, d.name, o.signed_at, o.closed_at, o.pending_since, "           \
     "o.pause_on_extension, o.returns, o.reworks, o.rating"
 
-/* One order of a list (and the first fields of its detail), written as a
- * JSON object from a row of LIST_COLS. */
-static void list_item(jw *j, db_stmt *s, const principal *who, int64_t now)
+/* The fields of an order in a list (and the first fields of its detail),
+ * written into the open object from a row of LIST_COLS. */
+static void list_fields(jw *j, db_stmt *s, const principal *who, int64_t now)
 {
     int state = order_state_parse(db_col_text(s, 2));
     const char *pending = db_col_text(s, 3);
     int64_t deadline = db_col_int64(s, 16);
     int paused = pending && strcmp(pending, "extension") == 0 && db_col_int(s, 26);
-    jw_object(j, NULL);
     jw_int(j, "id", db_col_int64(s, 0));
     jw_string(j, "code", db_col_text(s, 1));
     jw_string(j, "state", order_state_name(state));
@@ -1586,10 +1578,35 @@ static void list_item(jw *j, db_stmt *s, const principal *who, int64_t now)
         }
     }
     jw_bool(j, "anonymous", db_col_int(s, 21));
+}
+
+/* One order of a list, as a JSON object. */
+static void list_item(jw *j, db_stmt *s, const principal *who, int64_t now)
+{
+    jw_object(j, NULL);
+    list_fields(j, s, who, now);
     jw_object_end(j);
 }
 
-static json_t *timeline(db *d, int64_t id, int public_view)
+/* A stored JSON text (an event's data or attachments) as a value; what
+ * does not parse (never written so) becomes empty_object ? {} : []. */
+static void stored_json(jw *j, const char *key, const char *text, int empty_object)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (v)
+        jw_value(j, key, v);
+    else if (empty_object) {
+        jw_object(j, key);
+        jw_object_end(j);
+    } else {
+        jw_array(j, key);
+        jw_array_end(j);
+    }
+    json_decref(v);
+}
+
+/* The order's events as the array `key`, oldest first. */
+static int timeline(jw *j, const char *key, db *d, int64_t id, int public_view)
 {
     /* The same columns for both views; the public one does not read what it
      * never shows (actors, event data). */
@@ -1608,48 +1625,49 @@ static json_t *timeline(db *d, int64_t id, int public_view)
                        "LEFT JOIN departments dp ON dp.id = e.dept_id "
                        "WHERE e.order_id = ? ORDER BY e.seq",
                        "I", id);
-    json_t *arr = json_array();
-    while (s && db_step(s) == DB_ROW) {
-        json_t *ev = json_object();
+    if (!s)
+        return W_EINTERNAL;
+    jw_array(j, key);
+    int rc;
+    while ((rc = db_step(s)) == DB_ROW) {
         const char *action = db_col_text(s, 4);
         int to = order_state_parse(db_col_text(s, 6));
-        json_object_set_new(ev, "seq", json_integer(db_col_int(s, 0)));
-        put_time(ev, "at", db_col_int64(s, 1));
-        json_object_set_new(ev, "action", json_string(action));
-        json_object_set_new(ev, "to_state", json_string(db_col_text(s, 6)));
+        jw_object(j, NULL);
+        jw_int(j, "seq", db_col_int(s, 0));
+        jw_time(j, "at", db_col_int64(s, 1));
+        jw_string(j, "action", action);
+        jw_string(j, "to_state", db_col_text(s, 6));
         if (db_col_text(s, 12))
-            json_object_set_new(ev, "dept_name", json_string(db_col_text(s, 12)));
+            jw_string(j, "dept_name", db_col_text(s, 12));
         if (public_view) {
-            json_object_set_new(ev, "text", json_string(states[to].public_zh));
+            jw_string(j, "text", states[to].public_zh);
             if (action &&
                 (strcmp(action, "feedback") == 0 || strcmp(action, "onsite") == 0 ||
                  strcmp(action, "reject") == 0) &&
                 db_col_text(s, 8))
-                json_object_set_new(ev, "note", json_string(db_col_text(s, 8)));
+                jw_string(j, "note", db_col_text(s, 8));
         } else {
-            json_object_set_new(ev, "from_state",
-                                db_col_text(s, 5) ? json_string(db_col_text(s, 5)) : json_null());
-            json_object_set_new(ev, "actor_id", json_integer(db_col_int64(s, 2)));
-            json_object_set_new(ev, "actor_role", json_string(db_col_text(s, 3)));
-            json_object_set_new(ev, "actor_name",
-                                db_col_text(s, 11) ? json_string(db_col_text(s, 11)) : json_null());
-            json_object_set_new(ev, "dept_id", json_integer(db_col_int64(s, 7)));
-            json_object_set_new(ev, "note",
-                                db_col_text(s, 8) ? json_string(db_col_text(s, 8)) : json_null());
+            jw_string(j, "from_state", db_col_text(s, 5));
+            jw_int(j, "actor_id", db_col_int64(s, 2));
+            jw_string(j, "actor_role", db_col_text(s, 3));
+            jw_string(j, "actor_name", db_col_text(s, 11));
+            jw_int(j, "dept_id", db_col_int64(s, 7));
+            jw_string(j, "note", db_col_text(s, 8));
             /* An event with no details (accept, onsite, ...) stores NULL; the
              * API promises an object (docs/openapi.json), so it gets {}. */
-            json_t *data = db_col_text(s, 9) ? json_loads(db_col_text(s, 9), 0, NULL) : NULL;
-            json_object_set_new(ev, "data", data ? data : json_object());
-            json_t *att = db_col_text(s, 10) ? json_loads(db_col_text(s, 10), 0, NULL) : NULL;
-            json_object_set_new(ev, "attachments", att ? att : json_array());
+            stored_json(j, "data", db_col_text(s, 9), 1);
+            stored_json(j, "attachments", db_col_text(s, 10), 0);
         }
-        json_array_append_new(arr, ev);
+        jw_object_end(j);
     }
     db_done(s);
-    return arr;
+    jw_array_end(j);
+    return rc == DB_DONE ? WOK : W_EINTERNAL;
 }
 
-static json_t *photos_of(db *d, int64_t id, int public_only)
+/* The order's photos as the array `key` (public_only: not those of kind
+ * "other", which only staff see). */
+static int photos_of(jw *j, const char *key, db *d, int64_t id, int public_only)
 {
     db_stmt *s = db_query(d,
                           "SELECT oa.attachment_id, oa.kind, oa.seq, a.mime, a.size, a.sha256 "
@@ -1657,23 +1675,29 @@ static json_t *photos_of(db *d, int64_t id, int public_only)
                           "oa.attachment_id WHERE oa.order_id = ? ORDER BY oa.seq, "
                           "oa.attachment_id",
                           "I", id);
-    json_t *arr = json_array();
-    while (s && db_step(s) == DB_ROW) {
+    if (!s)
+        return W_EINTERNAL;
+    jw_array(j, key);
+    int rc;
+    while ((rc = db_step(s)) == DB_ROW) {
         if (public_only && strcmp(db_col_text(s, 1), "other") == 0)
             continue;
-        json_array_append_new(
-            arr,
-            json_pack("{s:I, s:s, s:i, s:s, s:I, s:s}", "id", (json_int_t)db_col_int64(s, 0),
-                      "kind", db_col_text(s, 1), "seq", db_col_int(s, 2), "mime", db_col_text(s, 3),
-                      "size", (json_int_t)db_col_int64(s, 4), "sha256", db_col_text(s, 5)));
+        jw_object(j, NULL);
+        jw_int(j, "id", db_col_int64(s, 0));
+        jw_string(j, "kind", db_col_text(s, 1));
+        jw_int(j, "seq", db_col_int(s, 2));
+        jw_string(j, "mime", db_col_text(s, 3));
+        jw_int(j, "size", db_col_int64(s, 4));
+        jw_string(j, "sha256", db_col_text(s, 5));
+        jw_object_end(j);
     }
     db_done(s);
-    return arr;
+    jw_array_end(j);
+    return rc == DB_DONE ? WOK : W_EINTERNAL;
 }
 
-int order_get(db *d, const principal *who, int64_t id, json_t **out, werr *e)
+int order_get(db *d, const principal *who, int64_t id, wbuf *out, werr *e)
 {
-    *out = NULL;
     db_stmt *s = db_query(d,
                           "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON "
                           "d.id = o.lead_dept_id WHERE o.id = ?",
@@ -1690,65 +1714,59 @@ int order_get(db *d, const principal *who, int64_t id, json_t **out, werr *e)
         return werr_set(e, W_EFORBIDDEN, "out_of_scope",
                         "不在您的管辖范围 (order %lld is outside your scope)", (long long)id);
     }
-    int64_t now = clock_now();
     /* the list's fields, then the detail's own */
-    wbuf item = WBUF_INIT;
-    jw w;
-    jw_init(&w, &item);
-    list_item(&w, s, who, now);
+    jw j;
+    jw_init(&j, out);
+    jw_object(&j, NULL);
+    list_fields(&j, s, who, clock_now());
     db_done(s);
-    json_t *j = jw_finish(&w) == 0 ? json_loadb(item.s, item.len, 0, NULL) : NULL;
-    wbuf_free(&item);
-    if (!j)
-        return werr_set(e, W_EINTERNAL, "internal", "cannot encode order %lld", (long long)id);
     struct orow o;
-    if (row_read(d, id, &o) != WOK) {
-        json_decref(j);
+    if (row_read(d, id, &o) != WOK)
         return werr_set(e, W_EINTERNAL, "database_error", "cannot read order");
-    }
-    json_object_set_new(j, "catalog_version", json_integer(o.catalog_version));
-    json_object_set_new(j, "time_mode", json_string(o.working ? "working" : "natural"));
-    json_object_set_new(j, "response_minutes", json_integer(o.response_minutes));
-    json_object_set_new(j, "complete_minutes", json_integer(o.complete_minutes));
-    json_object_set_new(j, "pause_on_extension", json_boolean(o.pause));
-    json_object_set_new(j, "onsite_allowed", json_boolean(o.onsite_ok));
-    json_t *assist = o.assist[0] ? json_loads(o.assist, 0, NULL) : NULL;
-    json_object_set_new(j, "assist_dept_ids", assist ? assist : json_array());
-    json_object_set_new(j, "merged_into",
-                        o.merged_into ? json_integer(o.merged_into) : json_null());
-    put_time(j, "dispatched_at", o.dispatched_at);
-    put_time(j, "signed_at", o.signed_at);
-    put_time(j, "feedback_at", o.feedback_at);
-    put_time(j, "closed_at", o.closed_at);
-    put_time(j, "pending_since", o.pending_since);
-    put_time(j, "pending_until", o.pending_until);
-    put_time(j, "rated_at", o.rated_at);
-    put_time(j, "updated_at", o.updated_at);
-    json_object_set_new(j, "rating_comment",
-                        o.rating_comment[0] ? json_string(o.rating_comment) : json_null());
-    json_object_set_new(j, "rating_default", json_boolean(o.rating_default));
-    json_object_set_new(j, "extensions", json_integer(o.extensions));
-    json_object_set_new(j, "escalations", json_integer(o.escalations));
-    json_object_set_new(j, "reopens", json_integer(o.reopens));
-    json_object_set_new(j, "seq", json_integer(o.seq));
-    json_object_set_new(j, "timeline", timeline(d, id, 0));
-    json_object_set_new(j, "attachments", photos_of(d, id, 0));
-    json_t *allowed = json_array();
+    jw_int(&j, "catalog_version", o.catalog_version);
+    jw_string(&j, "time_mode", o.working ? "working" : "natural");
+    jw_int(&j, "response_minutes", o.response_minutes);
+    jw_int(&j, "complete_minutes", o.complete_minutes);
+    jw_bool(&j, "pause_on_extension", o.pause);
+    jw_bool(&j, "onsite_allowed", o.onsite_ok);
+    stored_json(&j, "assist_dept_ids", o.assist[0] ? o.assist : NULL, 0);
+    if (o.merged_into)
+        jw_int(&j, "merged_into", o.merged_into);
+    else
+        jw_null(&j, "merged_into");
+    jw_time(&j, "dispatched_at", o.dispatched_at);
+    jw_time(&j, "signed_at", o.signed_at);
+    jw_time(&j, "feedback_at", o.feedback_at);
+    jw_time(&j, "closed_at", o.closed_at);
+    jw_time(&j, "pending_since", o.pending_since);
+    jw_time(&j, "pending_until", o.pending_until);
+    jw_time(&j, "rated_at", o.rated_at);
+    jw_time(&j, "updated_at", o.updated_at);
+    jw_string(&j, "rating_comment", o.rating_comment[0] ? o.rating_comment : NULL);
+    jw_bool(&j, "rating_default", o.rating_default);
+    jw_int(&j, "extensions", o.extensions);
+    jw_int(&j, "escalations", o.escalations);
+    jw_int(&j, "reopens", o.reopens);
+    jw_int(&j, "seq", o.seq);
+    if (timeline(&j, "timeline", d, id, 0) != WOK || photos_of(&j, "attachments", d, id, 0) != WOK)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot read order %lld", (long long)id);
+    jw_array(&j, "allowed_actions");
     for (int i = 0; i < order_table_len; i++) {
         const struct order_transition *t = &order_table[i];
         if (!t->api || t->action == OA_VERIFY_FAIL)
             continue;
         if (check(who, 0, &o, t, NULL) == WOK)
-            json_array_append_new(allowed, json_string(t->api));
+            jw_string(&j, NULL, t->api);
     }
-    json_object_set_new(j, "allowed_actions", allowed);
-    *out = j;
+    jw_array_end(&j);
+    jw_object_end(&j);
+    if (jw_finish(&j) != 0)
+        return werr_set(e, W_EINTERNAL, "internal", "cannot encode order %lld", (long long)id);
     return WOK;
 }
 
-int order_track(db *d, const char *code, json_t **out, werr *e)
+int order_track(db *d, const char *code, wbuf *out, werr *e)
 {
-    *out = NULL;
     db_stmt *s = db_query(d,
                           "SELECT o.id, o.state, o.category_code, o.description, o.address, "
                           "o.created_at, o.deadline, d.name, o.rating, o.closed_at, "
@@ -1764,20 +1782,28 @@ int order_track(db *d, const char *code, json_t **out, werr *e)
     }
     int64_t id = db_col_int64(s, 0);
     int state = order_state_parse(db_col_text(s, 1));
-    json_t *j =
-        json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?}", "code", code, "state",
-                  order_state_name(state), "state_zh", order_state_zh(state), "status_text",
-                  states[state].public_zh, "category_code", db_col_text(s, 2), "description",
-                  db_col_text(s, 3), "address", db_col_text(s, 4), "department", db_col_text(s, 7),
-                  "rating", db_col_text(s, 8));
-    put_time(j, "created_at", db_col_int64(s, 5));
-    put_time(j, "deadline", db_col_int64(s, 6));
-    put_time(j, "closed_at", db_col_int64(s, 9));
-    json_object_set_new(j, "can_rate", json_boolean(state == OS_CLOSED || state == OS_ONSITE));
+    jw j;
+    jw_init(&j, out);
+    jw_object(&j, NULL);
+    jw_string(&j, "code", code);
+    jw_string(&j, "state", order_state_name(state));
+    jw_string(&j, "state_zh", order_state_zh(state));
+    jw_string(&j, "status_text", states[state].public_zh);
+    jw_string(&j, "category_code", db_col_text(s, 2));
+    jw_string(&j, "description", db_col_text(s, 3));
+    jw_string(&j, "address", db_col_text(s, 4));
+    jw_string(&j, "department", db_col_text(s, 7));
+    jw_string(&j, "rating", db_col_text(s, 8));
+    jw_time(&j, "created_at", db_col_int64(s, 5));
+    jw_time(&j, "deadline", db_col_int64(s, 6));
+    jw_time(&j, "closed_at", db_col_int64(s, 9));
+    jw_bool(&j, "can_rate", state == OS_CLOSED || state == OS_ONSITE);
     db_done(s);
-    json_object_set_new(j, "timeline", timeline(d, id, 1));
-    json_object_set_new(j, "photos", photos_of(d, id, 1));
-    *out = j;
+    if (timeline(&j, "timeline", d, id, 1) != WOK || photos_of(&j, "photos", d, id, 1) != WOK)
+        return werr_set(e, W_EINTERNAL, "database_error", "cannot read order");
+    jw_object_end(&j);
+    if (jw_finish(&j) != 0)
+        return werr_set(e, W_EINTERNAL, "internal", "cannot encode order");
     return WOK;
 }
 

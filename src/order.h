@@ -179,8 +179,10 @@ int order_visible(const principal *who, const char *grid_code, int64_t lead_dept
                   const char *assist_json, int64_t reporter_id);
 
 /* Everything about one order: fields, timeline, attachments, position,
- * overdue, allowed_actions for who. W_ENOTFOUND / W_EFORBIDDEN. */
-int order_get(db *d, const principal *who, int64_t id, json_t **out, werr *e);
+ * overdue, allowed_actions for who, appended to out as a JSON object
+ * (written straight from the rows, as the queue pages are). W_ENOTFOUND /
+ * W_EFORBIDDEN; on an error out may hold part of it: the caller frees it. */
+int order_get(db *d, const principal *who, int64_t id, wbuf *out, werr *e);
 
 #define ORDER_PAGE_MAX 200 /* largest page of a list (limit) */
 
@@ -206,8 +208,9 @@ int order_list(db *d, const principal *who, const order_query *q, wbuf *out, wer
 /* Counts per queue for who: {dispatch, department, grid, overdue, mine}. */
 int order_counts(db *d, const principal *who, json_t **out, werr *e);
 /* The public part for the tracking page (no login): plain-word timeline,
- * department, public photos. */
-int order_track(db *d, const char *code, json_t **out, werr *e);
+ * department, public photos, appended to out as a JSON object (the caller
+ * frees out, on an error too). */
+int order_track(db *d, const char *code, wbuf *out, werr *e);
 /* 1 when who (or the tracking code) may see attachment id. */
 int order_attachment_visible(db *d, const principal *who, int64_t attachment_id,
                              const char *track_code);
