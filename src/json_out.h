@@ -63,6 +63,8 @@ void jw_null(jw *j, const char *key);
 void jw_time(jw *j, const char *key, int64_t t);
 /* A jansson value (NULL writes null). */
 void jw_value(jw *j, const char *key, const json_t *v);
+/* One complete JSON value already written (by another jw), copied as it is. */
+void jw_raw(jw *j, const char *key, const char *json, size_t len);
 /* 0 when every value was written and every object and array closed. */
 int jw_finish(jw *j);
 

@@ -2151,28 +2151,64 @@ static int page_end(jw *j, int queue, int more, int64_t last_key, int64_t last_i
     return jw_finish(j) == 0 ? WOK : W_EINTERNAL;
 }
 
-/* Writes the orders ids[0..n) as list items, in that order: one lookup by
- * primary key each. A page's ids are found first (an index walk, no row
- * read), so only the page's own rows are read, and nothing is sorted
- * twice. An id gone since (none are deleted today) is left out. */
+/* Writes the orders ids[0..n) as list items, in that order. A page's ids
+ * are found first (an index walk, no row read), so only the page's own rows
+ * are read, and nothing is sorted twice: PAGE_ROWS_AT_ONCE rows a
+ * statement (id IN (...), which returns them by id), each written apart
+ * into rows and then copied in the page's order. An id gone since (none
+ * are deleted today) is left out. */
+#define PAGE_ROWS_AT_ONCE 25
+#define Q5 "?, ?, ?, ?, ?"
 static int page_rows(db *d, const principal *who, const int64_t *ids, int n, jw *j)
 {
     int64_t now = clock_now();
-    for (int i = 0; i < n; i++) {
+    wbuf rows = WBUF_INIT;
+    size_t start[PAGE_ROWS_AT_ONCE], end[PAGE_ROWS_AT_ONCE];
+    int rc = WOK;
+    for (int from = 0; from < n && rc == WOK; from += PAGE_ROWS_AT_ONCE) {
+        int64_t at[PAGE_ROWS_AT_ONCE] = {0}; /* id 0: no order */
+        int k = n - from < PAGE_ROWS_AT_ONCE ? n - from : PAGE_ROWS_AT_ONCE;
+        memcpy(at, ids + from, sizeof *at * (size_t)k);
         db_stmt *s = db_query(d,
                               "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON "
-                              "d.id = o.lead_dept_id WHERE o.id = ?",
-                              "I", ids[i]);
-        if (!s)
-            return W_EINTERNAL;
-        int rc = db_step(s);
-        if (rc == DB_ROW)
-            list_item(j, s, who, now);
+                              "d.id = o.lead_dept_id WHERE o.id IN (" Q5 ", " Q5 ", " Q5 ", " Q5
+                              ", " Q5 ")",
+                              "IIIIIIIIIIIIIIIIIIIIIIIII", at[0], at[1], at[2], at[3], at[4], at[5],
+                              at[6], at[7], at[8], at[9], at[10], at[11], at[12], at[13], at[14],
+                              at[15], at[16], at[17], at[18], at[19], at[20], at[21], at[22],
+                              at[23], at[24]);
+        if (!s) {
+            rc = W_EINTERNAL;
+            break;
+        }
+        rows.len = 0; /* this statement's rows only */
+        for (int i = 0; i < k; i++)
+            start[i] = end[i] = 0;
+        int step;
+        while ((step = db_step(s)) == DB_ROW) {
+            int64_t id = db_col_int64(s, 0);
+            for (int i = 0; i < k; i++) {
+                if (at[i] != id || end[i])
+                    continue;
+                jw one;
+                jw_init(&one, &rows);
+                start[i] = rows.len;
+                list_item(&one, s, who, now);
+                end[i] = rows.len;
+                if (jw_finish(&one) != 0)
+                    rc = W_EINTERNAL;
+                break;
+            }
+        }
         db_done(s);
-        if (rc == DB_ERROR)
-            return W_EINTERNAL;
+        if (step != DB_DONE || rows.oom)
+            rc = W_EINTERNAL;
+        for (int i = 0; i < k && rc == WOK; i++)
+            if (end[i])
+                jw_raw(j, NULL, rows.s + start[i], end[i] - start[i]);
     }
-    return WOK;
+    wbuf_free(&rows);
+    return rc;
 }
 
 /* The grid queue page through grid_page_ids(): the page's rows in the

@@ -110,6 +110,44 @@ static void test_refuses_what_dumps_refuses(void **state)
     json_decref(root);
 }
 
+/* Strings are copied eight bytes at a time until a byte needs escaping:
+ * each such byte (and a broken UTF-8 sequence) after every number of
+ * characters and before every number of them, in ASCII and in Chinese,
+ * must give what json_dumps gives (or be refused as it is). */
+static void test_escape_at_every_position(void **state)
+{
+    (void)state;
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+                                           " ",  "\x80" /* a lone continuation byte */};
+    static const char *const units[] = {"a", "网"};
+    for (size_t u = 0; u < 2; u++) {
+        size_t ul = strlen(units[u]);
+        for (size_t before = 0; before <= 20; before++) {
+            for (size_t after = 0; after <= 20; after++) {
+                for (size_t k = 0; k < sizeof specials / sizeof *specials; k++) {
+                    char buf[160];
+                    size_t len = 0;
+                    for (size_t i = 0; i < before; i++, len += ul)
+                        memcpy(buf + len, units[u], ul);
+                    buf[len++] = specials[k][0];
+                    for (size_t i = 0; i < after; i++, len += ul)
+                        memcpy(buf + len, units[u], ul);
+                    json_t *v = json_stringn_nocheck(buf, len);
+                    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                    char *got = out_of(v);
+                    if (want)
+                        assert_string_equal(got ? got : "(refused)", want);
+                    else
+                        assert_null(got);
+                    free(want);
+                    free(got);
+                    json_decref(v);
+                }
+            }
+        }
+    }
+}
+
 /* ---- random trees ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
@@ -285,7 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixed_cases),  cmocka_unit_test(test_refuses_what_dumps_refuses),
         cmocka_unit_test(test_random_trees), cmocka_unit_test(test_jw_matches_tree),
-        cmocka_unit_test(test_jw_refuses),
+        cmocka_unit_test(test_jw_refuses),   cmocka_unit_test(test_escape_at_every_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
