@@ -122,9 +122,10 @@ static int db_open_conn(store *st, int mode, db **out, werr *e)
                               ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
                                 "PRAGMA cache_size=-" STR(STORE_WRITER_CACHE_KB) ";"
-                                "PRAGMA journal_size_limit=67108864;"
+                                "PRAGMA journal_size_limit=67108864; PRAGMA mmap_size=0;"
                           : mode == CONN_CHECKPOINTER
-                              ? "PRAGMA synchronous=FULL; PRAGMA cache_size=-2048;"
+                              ? "PRAGMA synchronous=FULL; PRAGMA cache_size=-2048; "
+                                "PRAGMA mmap_size=0;"
                               /* Readers: a small private cache each (up to
                                * MAX_READERS of them are pooled; the OS page
                                * cache is shared), to keep the server's
@@ -148,6 +149,26 @@ static int db_open_conn(store *st, int mode, db **out, werr *e)
     }
     *out = d;
     return WOK;
+}
+
+int store_configure_read_mmap(int64_t bytes)
+{
+    /* SQLite's default map size for every connection opened from now on;
+     * the writer and the checkpointer turn theirs off (db_open_conn). */
+    sqlite3_int64 size = bytes > 0 ? bytes : 0;
+    return sqlite3_config(SQLITE_CONFIG_MMAP_SIZE, size, size) == SQLITE_OK ? WOK : W_EINTERNAL;
+}
+
+int64_t store_read_mmap(store *st)
+{
+    db *d = store_reader(st);
+    int64_t granted = 0;
+    db_stmt *q = d ? db_query(d, "PRAGMA mmap_size", "") : NULL;
+    if (q && db_step(q) == DB_ROW)
+        granted = db_col_int64(q, 0);
+    db_done(q);
+    store_release(st, d);
+    return granted;
 }
 
 static void db_close_conn(db *d)

@@ -68,6 +68,18 @@ int store_schema_latest(void);
 #define STORE_WRITER_CACHE_KB 32768
 
 db *store_reader(store *st);
+/* Readers map up to `bytes` of the database file into memory (SQLite's
+ * mmap_size) instead of copying every page they read into their own small
+ * cache with pread: a commit empties each reader's cache (WAL mode), so
+ * under writes nearly every page a read touches is a system call and a
+ * copy. The mapped pages are the OS page cache, shared, but they count in
+ * the process's resident set. 0 (the default): no map. Process-wide and
+ * before any store is opened (SQLite's default for new connections; the
+ * writer and checkpointer keep none): W_EINTERNAL after. */
+int store_configure_read_mmap(int64_t bytes);
+/* The map size SQLite granted a reader (it caps it at its compile-time
+ * limit: 2 GB in Debian 12's build). */
+int64_t store_read_mmap(store *st);
 /* A reader inside one read transaction (a snapshot): every query until
  * store_release sees the same state, and the WAL read lock is taken once
  * rather than by each statement (each take goes through a mutex shared by

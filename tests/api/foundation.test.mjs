@@ -335,8 +335,9 @@ for (const [levels, model] of [[7, []], [0, []], [5, ['--http-threads', '0']]]) 
   });
 }
 
-test('--connection-nice, --http-threads and --workers out of range are refused naming the flag', () => {
-  for (const [flag, value] of [['--connection-nice', '25'], ['--http-threads', '65'], ['--http-threads', '-1'], ['--workers', '0'], ['--workers', '1025']]) {
+test('--connection-nice, --http-threads, --workers and --read-mmap-mb out of range are refused naming the flag', () => {
+  for (const [flag, value] of [['--connection-nice', '25'], ['--http-threads', '65'], ['--http-threads', '-1'], ['--workers', '0'], ['--workers', '1025'],
+    ['--read-mmap-mb', '-1'], ['--read-mmap-mb', '1048577'], ['--read-mmap-mb', '2k']]) {
     const r = cli(['serve', flag, value, '--db', '/nonexistent/x.db']);
     assert.equal(r.status, 2, `${flag} ${value}`);
     assert.match(r.stderr, new RegExp(flag.slice(2)), `${flag} ${value}`);

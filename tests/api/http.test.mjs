@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
 import { startServer, adminClient, Client } from './lib.mjs';
 
 function sql(db, q) {
@@ -129,6 +130,40 @@ test('a stale click is refused on a read, without a job for the writer', async (
     const missing = await dept.post('/api/v1/orders/999999999/sign', {});
     assert.equal(missing.status, 404, missing.text);
     assert.equal(await writeJobs(srv.url), afterSign, 'refusals queued no write');
+  } finally {
+    await srv.stop();
+    srv.cleanup();
+  }
+});
+
+// --read-mmap-mb: the readers read the database file through a memory map
+// (not the writer's pages copied by pread), and still see every committed
+// write at once — through the WAL, which is never mapped.
+test('--read-mmap-mb: readers map the database file and see each write as soon as it is acknowledged', async () => {
+  const mapsTheFile = (srv) => {
+    const file = realpathSync(srv.db);
+    return readFileSync(`/proc/${srv.proc.pid}/maps`, 'utf8').split('\n').some((l) => l.endsWith(' ' + file));
+  };
+  const plain = await startServer();
+  try {
+    const admin = await adminClient(plain);
+    assert.equal((await admin.get('/api/v1/departments')).status, 200);
+    assert.equal(mapsTheFile(plain), false, 'no map without the flag');
+  } finally {
+    await plain.stop();
+    plain.cleanup();
+  }
+  const srv = await startServer({ args: ['--read-mmap-mb', '64'] });
+  try {
+    const admin = await adminClient(srv);
+    for (let i = 0; i < 30; i++) {
+      const w = await admin.post('/api/v1/departments', { code: `M${i}`, name: `映射部门${i}` });
+      assert.equal(w.status, 201, w.text);
+      const r = await admin.get('/api/v1/departments');
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.text.match(/映射部门\d+/g).length, i + 1, r.text);
+    }
+    assert.equal(mapsTheFile(srv), true, 'the readers map the database file');
   } finally {
     await srv.stop();
     srv.cleanup();
