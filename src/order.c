@@ -2169,14 +2169,13 @@ static int page_rows(db *d, const principal *who, const int64_t *ids, int n, jw 
         int64_t at[PAGE_ROWS_AT_ONCE] = {0}; /* id 0: no order */
         int k = n - from < PAGE_ROWS_AT_ONCE ? n - from : PAGE_ROWS_AT_ONCE;
         memcpy(at, ids + from, sizeof *at * (size_t)k);
-        db_stmt *s = db_query(d,
-                              "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON "
-                              "d.id = o.lead_dept_id WHERE o.id IN (" Q5 ", " Q5 ", " Q5 ", " Q5
-                              ", " Q5 ")",
-                              "IIIIIIIIIIIIIIIIIIIIIIIII", at[0], at[1], at[2], at[3], at[4], at[5],
-                              at[6], at[7], at[8], at[9], at[10], at[11], at[12], at[13], at[14],
-                              at[15], at[16], at[17], at[18], at[19], at[20], at[21], at[22],
-                              at[23], at[24]);
+        db_stmt *s =
+            db_query(d,
+                     "SELECT " LIST_COLS " FROM orders o LEFT JOIN departments d ON "
+                     "d.id = o.lead_dept_id WHERE o.id IN (" Q5 ", " Q5 ", " Q5 ", " Q5 ", " Q5 ")",
+                     "IIIIIIIIIIIIIIIIIIIIIIIII", at[0], at[1], at[2], at[3], at[4], at[5], at[6],
+                     at[7], at[8], at[9], at[10], at[11], at[12], at[13], at[14], at[15], at[16],
+                     at[17], at[18], at[19], at[20], at[21], at[22], at[23], at[24]);
         if (!s) {
             rc = W_EINTERNAL;
             break;

@@ -117,8 +117,8 @@ static void test_refuses_what_dumps_refuses(void **state)
 static void test_escape_at_every_position(void **state)
 {
     (void)state;
-    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
-                                           " ",  "\x80" /* a lone continuation byte */};
+    static const char *const specials[] = {"\"",   "\\", "\n",  "\x01", "\x1f",
+                                           "\x7f", " ",  "\x80" /* a lone continuation byte */};
     static const char *const units[] = {"a", "网"};
     for (size_t u = 0; u < 2; u++) {
         size_t ul = strlen(units[u]);
