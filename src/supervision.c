@@ -143,11 +143,11 @@ int supervision_issue_tx(db *d, int64_t order_id, const char *order_code, int64_
     return rc;
 }
 
+/* The automatic notice of this kind for the order (0: none). */
 static int64_t notice_id_of(db *d, int64_t order_id, const char *kind)
 {
     int64_t id = 0;
-    db_stmt *s = db_query(d, "SELECT id FROM supervision_notices WHERE order_id = ? AND kind = ?",
-                          "It", order_id, kind);
+    db_stmt *s = db_query(d, SUPERVISION_NOTICE_ID_SQL, "It", order_id, kind);
     if (s && db_step(s) == DB_ROW)
         id = db_col_int64(s, 0);
     db_done(s);

@@ -58,6 +58,16 @@
 /* ---- background jobs (jobs_table.c) ----------------------------------- */
 
 /* One pass of the overdue scanner; returns how many effects it recorded. */
+/* The automatic notice (not 'manual') of a kind for an order, by the
+ * partial unique index supervision_once. The index holds kind <> 'manual'
+ * only, and SQLite uses a partial index only when the query itself implies
+ * its condition: without "kind <> 'manual'" here (kind = ? proves nothing
+ * before the value is bound) each lookup read every notice, on the writer,
+ * inside the overdue scan — seconds on the city (1.2 million notices), with
+ * every write behind it. Here so that a unit test can hold its plan. */
+#define SUPERVISION_NOTICE_ID_SQL                                                                  \
+    "SELECT id FROM supervision_notices WHERE order_id = ? AND kind = ? AND kind <> 'manual'"
+
 int supervision_scan(store *st);
 void supervision_job(store *st);
 /* Closed (or on-site resolved) orders without a rating for
