@@ -131,8 +131,13 @@ void metrics_render(wbuf *b, store *st)
                     "whistle_db_write_batches_total %llu\n"
                     "# HELP whistle_db_reads_total Read connections checked out.\n"
                     "# TYPE whistle_db_reads_total counter\n"
-                    "whistle_db_reads_total %llu\n",
+                    "whistle_db_reads_total %llu\n"
+                    "# HELP whistle_db_full_scans_total Statement runs that read 100,000 rows "
+                    "or more of a table without an index (each statement is also logged once).\n"
+                    "# TYPE whistle_db_full_scans_total counter\n"
+                    "whistle_db_full_scans_total %llu\n",
                     (double)ss.write_ns / 1e9, (unsigned long long)ss.write_jobs,
-                    (unsigned long long)ss.write_batches, (unsigned long long)ss.reads);
+                    (unsigned long long)ss.write_batches, (unsigned long long)ss.reads,
+                    (unsigned long long)ss.full_scans);
     }
 }

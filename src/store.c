@@ -38,6 +38,7 @@ struct db_stmt {
     sqlite3_stmt *st;
     db *d;
     int cached;      /* 0: a one-off wrapper, freed by db_done */
+    int warned;      /* its full scan was logged once (cached statements) */
 };
 
 struct db {
@@ -90,6 +91,7 @@ struct store {
     pthread_cond_t ckpt_cv;
     _Atomic int wal_frames; /* WAL size after the last commit (wal hook) */
     _Atomic uint64_t checkpoints;
+    _Atomic uint64_t full_scans; /* runs that scanned >= STORE_FULL_SCAN_ROWS rows */
 };
 
 /* ---- connections ---------------------------------------------------- */
@@ -386,6 +388,20 @@ void db_done(db_stmt *s)
 {
     if (!s)
         return;
+    /* A statement that stepped through a large table without an index: a
+     * missing index or one SQLite cannot use (a partial index whose
+     * condition the query does not imply). Counted, and logged once per
+     * statement, because on the writer it holds every write behind it. */
+    int scanned = sqlite3_stmt_status(s->st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+    if (scanned >= STORE_FULL_SCAN_ROWS) {
+        atomic_fetch_add(&s->d->owner->full_scans, 1);
+        if (!s->warned)
+            log_warn(NULL,
+                     "full scan of %d rows (a deliberate full read, or a missing or unusable "
+                     "index): %.300s",
+                     scanned, sqlite3_sql(s->st));
+        s->warned = s->cached;
+    }
     sqlite3_reset(s->st);
     sqlite3_clear_bindings(s->st);
     if (!s->cached) {
@@ -1005,4 +1021,5 @@ void store_get_stats(store *st, store_stats *out)
     out->reads = atomic_load(&st->reads);
     out->write_reruns = atomic_load(&st->write_reruns);
     out->checkpoints = atomic_load(&st->checkpoints);
+    out->full_scans = atomic_load(&st->full_scans);
 }

@@ -52,7 +52,11 @@ typedef struct store_stats {
     uint64_t write_jobs, write_batches, write_ns, read_ns, reads;
     uint64_t write_reruns; /* batches re-run because a job failed after writing */
     uint64_t checkpoints;  /* PASSIVE checkpoints by the checkpointer thread */
+    uint64_t full_scans;   /* statement runs that read >= STORE_FULL_SCAN_ROWS rows of a
+                              table without an index (each also logged, once per statement) */
 } store_stats;
+
+#define STORE_FULL_SCAN_ROWS 100000
 
 /* Opens (creating if needed) and migrates the database at path.
  * On failure returns W_E* with e filled. */

@@ -104,6 +104,56 @@ static void test_forbidden_writes(void **state)
     assert_int_equal(count_code(st, "FORBID1"), 1);
 }
 
+static int fill_scan_table(db *d, void *arg)
+{
+    (void)arg;
+    int rc = db_exec(d, "CREATE TABLE scan_probe (id INTEGER PRIMARY KEY, v INTEGER)", "");
+    if (rc == WOK)
+        rc = db_exec(d,
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+                     "INSERT INTO scan_probe (id, v) SELECT i, i % 1000 FROM n",
+                     "i", STORE_FULL_SCAN_ROWS + 5000);
+    return rc;
+}
+
+static uint64_t full_scans(store *st)
+{
+    store_stats ss;
+    store_get_stats(st, &ss);
+    return ss.full_scans;
+}
+
+static int64_t count_v(store *st, const char *sql)
+{
+    db *d = store_reader(st);
+    db_stmt *s = db_query(d, sql, "i", 7);
+    int64_t n = s && db_step(s) == DB_ROW ? db_col_int64(s, 0) : -1;
+    db_done(s);
+    store_release(st, d);
+    return n;
+}
+
+/* A query that reads a large table row by row without an index is counted
+ * (and logged): the kind of statement that, on the writer, holds every
+ * write behind it. The same question by an index, or over a small table,
+ * is not. */
+static void test_full_scans_counted(void **state)
+{
+    store *st = *state;
+    assert_int_equal(store_write(st, fill_scan_table, NULL), WOK);
+    uint64_t before = full_scans(st);
+    assert_int_equal(count_v(st, "SELECT count(*) FROM scan_probe WHERE v = ?"),
+                     (STORE_FULL_SCAN_ROWS + 5000) / 1000);
+    assert_int_equal(full_scans(st), before + 1);
+    assert_int_equal(count_v(st, "SELECT count(*) FROM scan_probe WHERE v = ?"),
+                     (STORE_FULL_SCAN_ROWS + 5000) / 1000);
+    assert_int_equal(full_scans(st), before + 2); /* counted each run, logged once */
+    assert_int_equal(count_v(st, "SELECT count(*) FROM scan_probe WHERE id = ?"), 1);
+    assert_int_equal(count_v(st, "SELECT count(*) FROM departments WHERE id <> ?"),
+                     count_v(st, "SELECT count(*) FROM departments WHERE id <> ? OR 1"));
+    assert_int_equal(full_scans(st), before + 2);
+}
+
 static int count_in(db *d, const char *code)
 {
     db_stmt *s = db_query(d, "SELECT count(*) FROM departments WHERE code = ?", "t", code);
@@ -525,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_snapshot),
         cmocka_unit_test(test_empty_sql),
         cmocka_unit_test(test_forbidden_writes),
+        cmocka_unit_test(test_full_scans_counted),
         cmocka_unit_test(test_concurrent_group_commit),
         cmocka_unit_test(test_audit_append_only),
         cmocka_unit_test(test_audit_triggers),
