@@ -18,6 +18,11 @@ test('health, version, request id, security headers', async () => {
   const body = await r.json();
   assert.equal(body.status, 'ok');
   assert.match(r.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
+  // every request its own id, across the server's threads
+  const ids = await Promise.all(Array.from({ length: 300 }, () =>
+    fetch(srv.url + '/api/v1/ping').then((x) => x.headers.get('x-request-id'))));
+  for (const id of ids) assert.match(id, /^[0-9a-f]{16}$/);
+  assert.equal(new Set([r.headers.get('x-request-id'), ...ids]).size, 301);
   assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
   const r2 = await fetch(srv.url + '/api/v1/version', { headers: { 'X-Request-Id': 'trace-12345678' } });
   assert.equal(r2.headers.get('x-request-id'), 'trace-12345678');
