@@ -224,12 +224,18 @@ void h_orders_action(http_req *r, http_resp *w)
     }
     audit_actor a;
     req_actor(r, &a);
-    json_t *out = NULL;
+    wbuf out = WBUF_INIT;
     if (order_act(r->st, r->who, &a, id, &in, &out, &e) != WOK) {
+        wbuf_free(&out);
         resp_werr(w, &e);
         return;
     }
-    resp_json(w, 200, out ? out : json_pack("{s:I}", "id", (json_int_t)id));
+    if (out.len)
+        resp_json_text(w, 200, &out);
+    else { /* done, but the order could not be read back */
+        wbuf_free(&out);
+        resp_json(w, 200, json_pack("{s:I}", "id", (json_int_t)id));
+    }
 }
 
 /* ---- public tracking ----------------------------------------------------------- */

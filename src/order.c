@@ -1323,7 +1323,7 @@ static int act_tx(db *d, void *arg)
 }
 
 static int act(store *st, const principal *who, int as_reporter, const audit_actor *a, int64_t id,
-               const order_action_input *in, json_t **out, werr *e)
+               const order_action_input *in, wbuf *out, werr *e)
 {
     struct act_ctx c;
     memset(&c, 0, sizeof c);
@@ -1334,8 +1334,6 @@ static int act(store *st, const principal *who, int as_reporter, const audit_act
     c.in = in;
     c.e = e;
     calendar_current(&c.cal);
-    if (out)
-        *out = NULL;
     /* An action the order's state or the caller's scope does not allow is
      * refused on a read, without waiting for the writer: a stale click
      * (签收 on an order already signed) is answered in microseconds instead
@@ -1440,20 +1438,17 @@ static int act(store *st, const principal *who, int as_reporter, const audit_act
         return rc;
     }
     if (out) {
-        /* the order as it now is, for the answer */
-        *out = NULL;
-        wbuf b = WBUF_INIT;
+        /* the order as it now is, for the answer; none if it cannot be read */
         db *d = store_reader(st);
-        if (d && order_get(d, who, id, &b, e) == WOK)
-            *out = json_loadb(b.s, b.len, 0, NULL);
+        if (!d || order_get(d, who, id, out, e) != WOK)
+            out->len = 0;
         store_release(st, d);
-        wbuf_free(&b);
     }
     return WOK;
 }
 
 int order_act(store *st, const principal *who, const audit_actor *a, int64_t order_id,
-              const order_action_input *in, json_t **out, werr *e)
+              const order_action_input *in, wbuf *out, werr *e)
 {
     return act(st, who, 0, a, order_id, in, out, e);
 }
@@ -2106,8 +2101,10 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
                 /* this code's other rows are older still: on to the codes
                  * below it */
                 const char *code = db_col_text(s, 0);
-                if (!code) /* orders without a grid sort first: none left */
-                    break;
+                if (!code) { /* out of memory: the range holds no NULL codes */
+                    db_done(s);
+                    return W_EINTERNAL;
+                }
                 snprintf(below, sizeof below, "%s", code);
                 jumped = 1;
                 break;
@@ -2125,30 +2122,6 @@ static int grid_page_ids(db *d, const char *lo, const char *hi, int has_cursor, 
         if (!jumped)
             return WOK;
     }
-}
-
-/* A list page's answer {items: [...], queue, next_cursor}: page_begin opens
- * it, list_item writes each row, page_end closes it; the cursor names the
- * page's last row when more follow. */
-static void page_begin(jw *j)
-{
-    jw_object(j, NULL);
-    jw_array(j, "items");
-}
-
-static int page_end(jw *j, int queue, int more, int64_t last_key, int64_t last_id)
-{
-    jw_array_end(j);
-    jw_string(j, "queue", queue_names[queue]);
-    if (more) {
-        char cur[64];
-        snprintf(cur, sizeof cur, "%lld.%lld", (long long)last_key, (long long)last_id);
-        jw_string(j, "next_cursor", cur);
-    } else {
-        jw_null(j, "next_cursor");
-    }
-    jw_object_end(j);
-    return jw_finish(j) == 0 ? WOK : W_EINTERNAL;
 }
 
 /* Writes the orders ids[0..n) as list items, in that order. A page's ids
@@ -2210,22 +2183,31 @@ static int page_rows(db *d, const principal *who, const int64_t *ids, int n, jw 
     return rc;
 }
 
-/* The grid queue page through grid_page_ids(): the page's rows in the
- * merged order; the same answer as the general query. */
-static int grid_page(db *d, const principal *who, const struct filt *f, int has_cursor, int64_t ck,
-                     int64_t cid, int limit, wbuf *out)
+/* A list page's answer {items: [...], queue, next_cursor} for the page's
+ * ids and sort keys, n of them: one more than limit when more follow, and
+ * then the cursor names the page's last row. */
+static int write_page(db *d, const principal *who, int queue, const int64_t *keys,
+                      const int64_t *ids, int n, int limit, wbuf *out)
 {
-    int64_t keys[ORDER_PAGE_MAX + 1], ids[ORDER_PAGE_MAX + 1];
-    int n = 0;
-    if (grid_page_ids(d, f->qg, f->qg_hi, has_cursor, ck, cid, limit + 1, keys, ids, &n) != WOK)
-        return W_EINTERNAL;
+    int shown = n > limit ? limit : n;
     jw j;
     jw_init(&j, out);
-    page_begin(&j);
-    int shown = n > limit ? limit : n;
+    jw_object(&j, NULL);
+    jw_array(&j, "items");
     if (page_rows(d, who, ids, shown, &j) != WOK)
         return W_EINTERNAL;
-    return page_end(&j, Q_GRID, n > limit, shown ? keys[shown - 1] : 0, shown ? ids[shown - 1] : 0);
+    jw_array_end(&j);
+    jw_string(&j, "queue", queue_names[queue]);
+    if (n > limit) {
+        char cur[64];
+        snprintf(cur, sizeof cur, "%lld.%lld", (long long)keys[shown - 1],
+                 (long long)ids[shown - 1]);
+        jw_string(&j, "next_cursor", cur);
+    } else {
+        jw_null(&j, "next_cursor");
+    }
+    jw_object_end(&j);
+    return jw_finish(&j) == 0 ? WOK : W_EINTERNAL;
 }
 
 /* 1 when a list request can take grid_page_ids(): the grid queue, no
@@ -2259,9 +2241,13 @@ int order_list(db *d, const principal *who, const order_query *q, wbuf *out, wer
         }
         has_cursor = 1;
     }
+    int64_t keys[ORDER_PAGE_MAX + 1], ids[ORDER_PAGE_MAX + 1];
+    int n = 0;
     if (grid_page_applies(queue, q, &f)) {
-        int rc = grid_page(d, who, &f, has_cursor, ck, cid, limit, out);
+        int rc = grid_page_ids(d, f.qg, f.qg_hi, has_cursor, ck, cid, limit + 1, keys, ids, &n);
         filt_free(&f);
+        if (rc == WOK)
+            rc = write_page(d, who, Q_GRID, keys, ids, n, limit, out);
         return rc == WOK ? WOK : werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
     }
     char sql[4096];
@@ -2285,25 +2271,15 @@ int order_list(db *d, const principal *who, const order_query *q, wbuf *out, wer
     filt_free(&f);
     if (!s)
         return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
-    int64_t keys[ORDER_PAGE_MAX + 1], ids[ORDER_PAGE_MAX + 1];
-    int n = 0, rc = DB_DONE;
+    int rc = DB_DONE;
     while (n <= limit && (rc = db_step(s)) == DB_ROW) {
         ids[n] = db_col_int64(s, 0);
         keys[n] = db_col_int64(s, 1);
         n++;
     }
     db_done(s);
-    if (n <= limit && rc != DB_DONE)
+    if ((n <= limit && rc != DB_DONE) || write_page(d, who, queue, keys, ids, n, limit, out) != WOK)
         return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
-    int shown = n > limit ? limit : n;
-    jw j;
-    jw_init(&j, out);
-    page_begin(&j);
-    if (page_rows(d, who, ids, shown, &j) != WOK)
-        return werr_set(e, W_EINTERNAL, "database_error", "cannot list orders");
-    if (page_end(&j, queue, n > limit, shown ? keys[shown - 1] : 0, shown ? ids[shown - 1] : 0) !=
-        WOK)
-        return werr_set(e, W_EINTERNAL, "internal", "cannot encode the list");
     return WOK;
 }
 

@@ -162,9 +162,10 @@ int order_action_parse(int action, json_t *body, order_action_input *in, werr *e
 
 /* Runs one transition. who NULL: the system (only rows with ACT_SYSTEM).
  * Returns WOK, W_EFORBIDDEN (role/scope), W_ECONFLICT (state), W_ENOTFOUND,
- * W_EINVALID. On WOK *out (if out) is the order's JSON. */
+ * W_EINVALID. On WOK the order's JSON is appended to out (if out; nothing
+ * when the order cannot be read back). The caller frees out. */
 int order_act(store *st, const principal *who, const audit_actor *a, int64_t order_id,
-              const order_action_input *in, json_t **out, werr *e);
+              const order_action_input *in, wbuf *out, werr *e);
 
 /* The reporter rates through the tracking code: phone_last4 must match the
  * reporter's phone (or who is the reporter). */

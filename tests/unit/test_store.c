@@ -159,8 +159,8 @@ static void test_full_scans_counted(void **state)
  * of a large table holds every write behind it. A partial index is only
  * used when the query implies the index's condition, which a bound
  * parameter never does. */
-/* The plan of sql (its parameters bound with the given types and values),
- * as SQLite's EXPLAIN QUERY PLAN lines joined by '\n', into out. */
+/* The plan of a notice lookup (sql takes an order id and a kind), as
+ * SQLite's EXPLAIN QUERY PLAN lines joined by '\n', into out. */
 static void plan_of(store *st, const char *sql, char *out, size_t n)
 {
     char q[1024];
